@@ -1,0 +1,79 @@
+//! Dense-layer matmuls in the three layouts forward and backward need, plus the bias gradient.
+//!
+//! All matrices are row-major. Every output element is accumulated in the same order:
+//! the bias (or zero) first, then the products in increasing reduction index.
+
+use super::tanh::tanh;
+
+/// What happens to `X·W` before it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Epilogue {
+    /// Store `X·W` as is.
+    None,
+    /// Store `X·W + b`.
+    Bias,
+    /// Store `tanh(X·W + b)`.
+    BiasTanh,
+}
+
+/// `Y[m×n] = epilogue(X[m×k] · W[k×n] (+ b[n]))`.
+pub fn matmul_nn(m: usize, k: usize, n: usize, x: &[f32], w: &[f32], b: &[f32], epi: Epilogue, y: &mut [f32]) {
+    for (xr, yr) in x.chunks_exact(k).zip(y.chunks_exact_mut(n)).take(m) {
+        match epi {
+            Epilogue::None => yr.fill(0.0),
+            Epilogue::Bias | Epilogue::BiasTanh => yr.copy_from_slice(&b[..n]),
+        }
+        for (&xv, wr) in xr.iter().zip(w.chunks_exact(n)) {
+            for (yv, &wv) in yr.iter_mut().zip(wr) {
+                *yv += xv * wv;
+            }
+        }
+        if epi == Epilogue::BiasTanh {
+            for yv in yr.iter_mut() {
+                *yv = tanh(*yv);
+            }
+        }
+    }
+}
+
+/// `dW[k×n] = Xᵀ · dY` for `X[m×k]`, `dY[m×n]` (the weight gradient), overwriting `dW`.
+pub fn matmul_tn(m: usize, k: usize, n: usize, x: &[f32], dy: &[f32], dw: &mut [f32]) {
+    dw[..k * n].fill(0.0);
+    for (xr, dyr) in x.chunks_exact(k).zip(dy.chunks_exact(n)).take(m) {
+        for (&xv, dwr) in xr.iter().zip(dw.chunks_exact_mut(n)) {
+            for (d, &g) in dwr.iter_mut().zip(dyr) {
+                *d += xv * g;
+            }
+        }
+    }
+}
+
+/// `dX[m×k] = dY[m×n] · Wᵀ` for `W[k×n]` (the input gradient), overwriting `dX`; if `h` is given
+/// (`h[m×k]`, the layer's tanh output) each element is then multiplied by `1 − h²`.
+pub fn matmul_nt(m: usize, n: usize, k: usize, dy: &[f32], w: &[f32], h: Option<&[f32]>, dx: &mut [f32]) {
+    for (i, (dyr, dxr)) in dy.chunks_exact(n).zip(dx.chunks_exact_mut(k)).take(m).enumerate() {
+        for (j, (d, wr)) in dxr.iter_mut().zip(w.chunks_exact(n)).enumerate() {
+            let mut acc = 0.0f32;
+            for (&g, &wv) in dyr.iter().zip(wr) {
+                acc += g * wv;
+            }
+            *d = match h {
+                Some(h) => {
+                    let hv = h[i * k + j];
+                    acc * (1.0 - hv * hv)
+                }
+                None => acc,
+            };
+        }
+    }
+}
+
+/// `db[n] = Σ_rows dY[m×n]` (the bias gradient), overwriting `db`.
+pub fn bias_grad(m: usize, n: usize, dy: &[f32], db: &mut [f32]) {
+    db[..n].fill(0.0);
+    for r in dy.chunks_exact(n).take(m) {
+        for (d, &g) in db.iter_mut().zip(r) {
+            *d += g;
+        }
+    }
+}
