@@ -57,7 +57,11 @@ impl fmt::Display for Path {
 fn avx2_supported() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
-#[cfg(all(target_arch = "x86_64", not(feature = "std"), not(feature = "force-scalar")))]
+#[cfg(all(
+    target_arch = "x86_64",
+    not(feature = "std"),
+    not(feature = "force-scalar")
+))]
 fn avx2_supported() -> bool {
     cfg!(all(target_feature = "avx2", target_feature = "fma"))
 }
@@ -70,20 +74,36 @@ fn avx2_supported() -> bool {
 fn avx512_supported() -> bool {
     std::arch::is_x86_feature_detected!("avx512f") && avx2_supported()
 }
-#[cfg(all(target_arch = "x86_64", not(feature = "std"), not(feature = "force-scalar")))]
+#[cfg(all(
+    target_arch = "x86_64",
+    not(feature = "std"),
+    not(feature = "force-scalar")
+))]
 fn avx512_supported() -> bool {
-    cfg!(all(target_feature = "avx512f", target_feature = "avx2", target_feature = "fma"))
+    cfg!(all(
+        target_feature = "avx512f",
+        target_feature = "avx2",
+        target_feature = "fma"
+    ))
 }
 #[cfg(any(not(target_arch = "x86_64"), feature = "force-scalar"))]
 fn avx512_supported() -> bool {
     false
 }
 
-#[cfg(all(target_arch = "aarch64", feature = "std", not(feature = "force-scalar")))]
+#[cfg(all(
+    target_arch = "aarch64",
+    feature = "std",
+    not(feature = "force-scalar")
+))]
 fn neon_supported() -> bool {
     std::arch::is_aarch64_feature_detected!("neon")
 }
-#[cfg(all(target_arch = "aarch64", not(feature = "std"), not(feature = "force-scalar")))]
+#[cfg(all(
+    target_arch = "aarch64",
+    not(feature = "std"),
+    not(feature = "force-scalar")
+))]
 fn neon_supported() -> bool {
     cfg!(target_feature = "neon")
 }
@@ -94,7 +114,11 @@ fn neon_supported() -> bool {
 
 /// The fastest supported path, ignoring any override.
 pub fn fastest() -> Path {
-    Path::ALL.into_iter().rev().find(|p| p.is_supported()).unwrap_or(Path::Scalar)
+    Path::ALL
+        .into_iter()
+        .rev()
+        .find(|p| p.is_supported())
+        .unwrap_or(Path::Scalar)
 }
 
 /// The path [`crate::Kernels::best`] uses: `CHARMLP_KERNEL` if set to a supported path's name

@@ -17,6 +17,15 @@ pub enum KernelError {
         /// The number of rows it had to be below.
         len: usize,
     },
+    /// Row-slice arguments that must have the same number of rows did not.
+    RowMismatch {
+        /// Rows of the first operand.
+        expected: usize,
+        /// Rows of the operand that differed.
+        found: usize,
+    },
+    /// A batch with no rows has no mean loss.
+    EmptyBatch,
 }
 
 impl fmt::Display for KernelError {
@@ -25,6 +34,13 @@ impl fmt::Display for KernelError {
             KernelError::IndexOutOfRange { index, len } => {
                 write!(f, "index {index} is out of range for {len} rows")
             }
+            KernelError::RowMismatch { expected, found } => {
+                write!(
+                    f,
+                    "operands disagree on the number of rows: {expected} vs {found}"
+                )
+            }
+            KernelError::EmptyBatch => f.write_str("the batch has no rows"),
         }
     }
 }

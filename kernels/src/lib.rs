@@ -40,12 +40,12 @@ pub mod detect;
 mod error;
 pub mod scalar;
 
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod simd;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
-#[cfg(target_arch = "aarch64")]
-mod aarch64;
 
 pub use detect::Path;
 pub use error::KernelError;
@@ -89,7 +89,9 @@ macro_rules! simd_or {
 impl Kernels {
     /// The path chosen by [`detect::detect`] (run-time detection with `std`).
     pub fn best() -> Kernels {
-        Kernels { path: detect::detect() }
+        Kernels {
+            path: detect::detect(),
+        }
     }
 
     /// The scalar reference, available everywhere.
@@ -113,30 +115,95 @@ impl Kernels {
     }
 
     /// `y = x·w + b` for a batch of `M` rows.
-    pub fn linear<const M: usize, const K: usize, const N: usize>(self, x: &[[f32; K]; M], w: &[[f32; N]; K], b: &[f32; N], y: &mut [[f32; N]; M]) {
-        self.nn(M, K, N, (x.as_flattened(), K, 1), w.as_flattened(), Some(b), Epilogue::Bias, y.as_flattened_mut());
+    pub fn linear<const M: usize, const K: usize, const N: usize>(
+        self,
+        x: &[[f32; K]; M],
+        w: &[[f32; N]; K],
+        b: &[f32; N],
+        y: &mut [[f32; N]; M],
+    ) {
+        self.nn(
+            M,
+            K,
+            N,
+            (x.as_flattened(), K, 1),
+            w.as_flattened(),
+            Some(b),
+            Epilogue::Bias,
+            y.as_flattened_mut(),
+        );
     }
 
     /// `y = tanh(x·w + b)`: the hidden layer with bias and activation fused into the store.
-    pub fn linear_tanh<const M: usize, const K: usize, const N: usize>(self, x: &[[f32; K]; M], w: &[[f32; N]; K], b: &[f32; N], y: &mut [[f32; N]; M]) {
-        self.nn(M, K, N, (x.as_flattened(), K, 1), w.as_flattened(), Some(b), Epilogue::BiasTanh, y.as_flattened_mut());
+    pub fn linear_tanh<const M: usize, const K: usize, const N: usize>(
+        self,
+        x: &[[f32; K]; M],
+        w: &[[f32; N]; K],
+        b: &[f32; N],
+        y: &mut [[f32; N]; M],
+    ) {
+        self.nn(
+            M,
+            K,
+            N,
+            (x.as_flattened(), K, 1),
+            w.as_flattened(),
+            Some(b),
+            Epilogue::BiasTanh,
+            y.as_flattened_mut(),
+        );
     }
 
     /// `y = x·w` (no bias).
-    pub fn matmul<const M: usize, const K: usize, const N: usize>(self, x: &[[f32; K]; M], w: &[[f32; N]; K], y: &mut [[f32; N]; M]) {
-        self.nn(M, K, N, (x.as_flattened(), K, 1), w.as_flattened(), None, Epilogue::None, y.as_flattened_mut());
+    pub fn matmul<const M: usize, const K: usize, const N: usize>(
+        self,
+        x: &[[f32; K]; M],
+        w: &[[f32; N]; K],
+        y: &mut [[f32; N]; M],
+    ) {
+        self.nn(
+            M,
+            K,
+            N,
+            (x.as_flattened(), K, 1),
+            w.as_flattened(),
+            None,
+            Epilogue::None,
+            y.as_flattened_mut(),
+        );
     }
 
     /// `dw = xᵀ·dy`: the weight gradient of a dense layer (overwrites `dw`).
-    pub fn matmul_tn<const M: usize, const K: usize, const N: usize>(self, x: &[[f32; K]; M], dy: &[[f32; N]; M], dw: &mut [[f32; N]; K]) {
+    pub fn matmul_tn<const M: usize, const K: usize, const N: usize>(
+        self,
+        x: &[[f32; K]; M],
+        dy: &[[f32; N]; M],
+        dw: &mut [[f32; N]; K],
+    ) {
         let (x, dy, dw) = (x.as_flattened(), dy.as_flattened(), dw.as_flattened_mut());
         // Xᵀ is X read with swapped strides: element (i, p) of Xᵀ is x[p][i].
-        simd_or!(simd::matmul_nn(self, K, M, N, (x, 1, K), dy, None, Epilogue::None, dw), scalar::matmul_tn(M, K, N, x, dy, dw));
+        simd_or!(
+            simd::matmul_nn(self, K, M, N, (x, 1, K), dy, None, Epilogue::None, dw),
+            scalar::matmul_tn(M, K, N, x, dy, dw)
+        );
     }
 
     /// `dx = dy·wᵀ`: the input gradient of a dense layer (overwrites `dx`).
-    pub fn matmul_nt<const M: usize, const N: usize, const K: usize>(self, dy: &[[f32; N]; M], w: &[[f32; N]; K], dx: &mut [[f32; K]; M]) {
-        self.nt(M, N, K, dy.as_flattened(), w.as_flattened(), None, dx.as_flattened_mut());
+    pub fn matmul_nt<const M: usize, const N: usize, const K: usize>(
+        self,
+        dy: &[[f32; N]; M],
+        w: &[[f32; N]; K],
+        dx: &mut [[f32; K]; M],
+    ) {
+        self.nt(
+            M,
+            N,
+            K,
+            dy.as_flattened(),
+            w.as_flattened(),
+            None,
+            dx.as_flattened_mut(),
+        );
     }
 
     /// `dz = (dy·wᵀ) ⊙ (1 − h²)`: the input gradient of a dense layer fused with the backward of
@@ -148,23 +215,40 @@ impl Kernels {
         h: &[[f32; K]; M],
         dz: &mut [[f32; K]; M],
     ) {
-        self.nt(M, N, K, dy.as_flattened(), w.as_flattened(), Some(h.as_flattened()), dz.as_flattened_mut());
+        self.nt(
+            M,
+            N,
+            K,
+            dy.as_flattened(),
+            w.as_flattened(),
+            Some(h.as_flattened()),
+            dz.as_flattened_mut(),
+        );
     }
 
     /// `db = Σ_rows dy`: the bias gradient (overwrites `db`).
     pub fn bias_grad<const M: usize, const N: usize>(self, dy: &[[f32; N]; M], db: &mut [f32; N]) {
         let dy = dy.as_flattened();
-        simd_or!(simd::bias_grad(self, M, N, dy, db), scalar::bias_grad(M, N, dy, db));
+        simd_or!(
+            simd::bias_grad(self, M, N, dy, db),
+            scalar::bias_grad(M, N, dy, db)
+        );
     }
 
     /// tanh in place.
     pub fn tanh(self, x: &mut [f32]) {
-        simd_or!(simd::tanh_slice(self, x), x.iter_mut().for_each(|v| *v = scalar::tanh(*v)));
+        simd_or!(
+            simd::tanh_slice(self, x),
+            x.iter_mut().for_each(|v| *v = scalar::tanh(*v))
+        );
     }
 
     /// `dh ⊙= 1 − h²` over the common length of `h` and `dh`.
     pub fn tanh_backward(self, h: &[f32], dh: &mut [f32]) {
-        simd_or!(simd::tanh_backward(self, h, dh), scalar::tanh_backward(h, dh));
+        simd_or!(
+            simd::tanh_backward(self, h, dh),
+            scalar::tanh_backward(h, dh)
+        );
     }
 
     /// `p −= lr·g` over the common length of `p` and `g`.
@@ -174,7 +258,10 @@ impl Kernels {
 
     /// `out = softmax(logits · inv_temp)`, stable for any finite logits.
     pub fn softmax<const V: usize>(self, logits: &[f32; V], inv_temp: f32, out: &mut [f32; V]) {
-        simd_or!(simd::softmax(self, logits, inv_temp, out), scalar::softmax(logits, inv_temp, out));
+        simd_or!(
+            simd::softmax(self, logits, inv_temp, out),
+            scalar::softmax(logits, inv_temp, out)
+        );
     }
 
     /// Mean cross-entropy of `M` rows of logits against `targets`, and, if `dlogits` is given,
@@ -189,7 +276,10 @@ impl Kernels {
         dlogits: Option<&mut [[f32; V]; M]>,
     ) -> Result<f32, KernelError> {
         if let Some(&t) = targets.iter().find(|&&t| usize::from(t) >= V) {
-            return Err(KernelError::IndexOutOfRange { index: usize::from(t), len: V });
+            return Err(KernelError::IndexOutOfRange {
+                index: usize::from(t),
+                len: V,
+            });
         }
         let logits = logits.as_flattened();
         let dlogits = dlogits.map(|d| d.as_flattened_mut());
@@ -197,7 +287,9 @@ impl Kernels {
         {
             let mut scratch = [0.0f32; V];
             if self.path != Path::Scalar {
-                if let Some(loss) = simd::cross_entropy(self, M, V, logits, targets, dlogits, &mut scratch) {
+                if let Some(loss) =
+                    simd::cross_entropy(self, M, V, logits, targets, dlogits, &mut scratch)
+                {
                     return Ok(loss);
                 }
                 // Unreachable: a non-scalar path always runs. Fall through to the reference.
@@ -211,37 +303,326 @@ impl Kernels {
     ///
     /// # Errors
     /// [`KernelError::IndexOutOfRange`] if an index is not below `V`; nothing is written then.
-    pub fn embed_gather<const V: usize, const E: usize, const B: usize, const IN: usize, const M: usize>(
+    pub fn embed_gather<
+        const V: usize,
+        const E: usize,
+        const B: usize,
+        const IN: usize,
+        const M: usize,
+    >(
         self,
         table: &[[f32; E]; V],
         ctx: &[[u8; B]; M],
         out: &mut [[f32; IN]; M],
     ) -> Result<(), KernelError> {
         const { assert!(IN == B * E, "IN must equal B * E") };
-        scalar::embed_gather(V, E, B, M, table.as_flattened(), ctx.as_flattened(), out.as_flattened_mut())
+        scalar::embed_gather(
+            V,
+            E,
+            B,
+            M,
+            table.as_flattened(),
+            ctx.as_flattened(),
+            out.as_flattened_mut(),
+        )
     }
 
     /// The gradient of [`Kernels::embed_gather`]: `dtable[ctx[r][j]] += dout[r][j·E..(j+1)·E]`.
     ///
     /// # Errors
     /// [`KernelError::IndexOutOfRange`] if an index is not below `V`; nothing is written then.
-    pub fn embed_scatter_add<const V: usize, const E: usize, const B: usize, const IN: usize, const M: usize>(
+    pub fn embed_scatter_add<
+        const V: usize,
+        const E: usize,
+        const B: usize,
+        const IN: usize,
+        const M: usize,
+    >(
         self,
         dout: &[[f32; IN]; M],
         ctx: &[[u8; B]; M],
         dtable: &mut [[f32; E]; V],
     ) -> Result<(), KernelError> {
         const { assert!(IN == B * E, "IN must equal B * E") };
-        scalar::embed_scatter_add(V, E, B, M, dout.as_flattened(), ctx.as_flattened(), dtable.as_flattened_mut())
+        scalar::embed_scatter_add(
+            V,
+            E,
+            B,
+            M,
+            dout.as_flattened(),
+            ctx.as_flattened(),
+            dtable.as_flattened_mut(),
+        )
+    }
+
+    // ---- Row-slice variants: the batch size is a run-time length up to a buffer's capacity. ----
+
+    /// [`Kernels::linear`] over as many rows as `x` has.
+    ///
+    /// # Errors
+    /// [`KernelError::RowMismatch`] if `y` has a different number of rows.
+    pub fn linear_rows<const K: usize, const N: usize>(
+        self,
+        x: &[[f32; K]],
+        w: &[[f32; N]; K],
+        b: &[f32; N],
+        y: &mut [[f32; N]],
+    ) -> Result<(), KernelError> {
+        same_rows(x.len(), y.len())?;
+        self.nn(
+            x.len(),
+            K,
+            N,
+            (x.as_flattened(), K, 1),
+            w.as_flattened(),
+            Some(b),
+            Epilogue::Bias,
+            y.as_flattened_mut(),
+        );
+        Ok(())
+    }
+
+    /// [`Kernels::linear_tanh`] over as many rows as `x` has.
+    ///
+    /// # Errors
+    /// [`KernelError::RowMismatch`] if `y` has a different number of rows.
+    pub fn linear_tanh_rows<const K: usize, const N: usize>(
+        self,
+        x: &[[f32; K]],
+        w: &[[f32; N]; K],
+        b: &[f32; N],
+        y: &mut [[f32; N]],
+    ) -> Result<(), KernelError> {
+        same_rows(x.len(), y.len())?;
+        self.nn(
+            x.len(),
+            K,
+            N,
+            (x.as_flattened(), K, 1),
+            w.as_flattened(),
+            Some(b),
+            Epilogue::BiasTanh,
+            y.as_flattened_mut(),
+        );
+        Ok(())
+    }
+
+    /// [`Kernels::matmul_tn`] (`dw = xᵀ·dy`) over as many rows as `x` has.
+    ///
+    /// # Errors
+    /// [`KernelError::RowMismatch`] if `dy` has a different number of rows.
+    pub fn matmul_tn_rows<const K: usize, const N: usize>(
+        self,
+        x: &[[f32; K]],
+        dy: &[[f32; N]],
+        dw: &mut [[f32; N]; K],
+    ) -> Result<(), KernelError> {
+        same_rows(x.len(), dy.len())?;
+        let m = x.len();
+        let (x, dy, dw) = (x.as_flattened(), dy.as_flattened(), dw.as_flattened_mut());
+        if m == 0 {
+            dw.fill(0.0);
+            return Ok(());
+        }
+        simd_or!(
+            simd::matmul_nn(self, K, m, N, (x, 1, K), dy, None, Epilogue::None, dw),
+            scalar::matmul_tn(m, K, N, x, dy, dw)
+        );
+        Ok(())
+    }
+
+    /// [`Kernels::matmul_nt`] (`dx = dy·wᵀ`) over as many rows as `dy` has.
+    ///
+    /// # Errors
+    /// [`KernelError::RowMismatch`] if `dx` has a different number of rows.
+    pub fn matmul_nt_rows<const N: usize, const K: usize>(
+        self,
+        dy: &[[f32; N]],
+        w: &[[f32; N]; K],
+        dx: &mut [[f32; K]],
+    ) -> Result<(), KernelError> {
+        same_rows(dy.len(), dx.len())?;
+        self.nt(
+            dy.len(),
+            N,
+            K,
+            dy.as_flattened(),
+            w.as_flattened(),
+            None,
+            dx.as_flattened_mut(),
+        );
+        Ok(())
+    }
+
+    /// [`Kernels::matmul_nt_tanh_backward`] over as many rows as `dy` has.
+    ///
+    /// # Errors
+    /// [`KernelError::RowMismatch`] if `h` or `dz` has a different number of rows.
+    pub fn matmul_nt_tanh_backward_rows<const N: usize, const K: usize>(
+        self,
+        dy: &[[f32; N]],
+        w: &[[f32; N]; K],
+        h: &[[f32; K]],
+        dz: &mut [[f32; K]],
+    ) -> Result<(), KernelError> {
+        same_rows(dy.len(), h.len())?;
+        same_rows(dy.len(), dz.len())?;
+        self.nt(
+            dy.len(),
+            N,
+            K,
+            dy.as_flattened(),
+            w.as_flattened(),
+            Some(h.as_flattened()),
+            dz.as_flattened_mut(),
+        );
+        Ok(())
+    }
+
+    /// [`Kernels::bias_grad`] over as many rows as `dy` has.
+    pub fn bias_grad_rows<const N: usize>(self, dy: &[[f32; N]], db: &mut [f32; N]) {
+        let m = dy.len();
+        let dy = dy.as_flattened();
+        simd_or!(
+            simd::bias_grad(self, m, N, dy, db),
+            scalar::bias_grad(m, N, dy, db)
+        );
+    }
+
+    /// [`Kernels::cross_entropy`] over as many rows as `logits` has.
+    ///
+    /// # Errors
+    /// [`KernelError::EmptyBatch`] for no rows, [`KernelError::RowMismatch`] if `targets` or
+    /// `dlogits` has a different number of rows, [`KernelError::IndexOutOfRange`] for a target
+    /// not below `V`. Nothing is written on error.
+    pub fn cross_entropy_rows<const V: usize>(
+        self,
+        logits: &[[f32; V]],
+        targets: &[u8],
+        dlogits: Option<&mut [[f32; V]]>,
+    ) -> Result<f32, KernelError> {
+        let m = logits.len();
+        if m == 0 {
+            return Err(KernelError::EmptyBatch);
+        }
+        same_rows(m, targets.len())?;
+        if let Some(d) = &dlogits {
+            same_rows(m, d.len())?;
+        }
+        if let Some(&t) = targets.iter().find(|&&t| usize::from(t) >= V) {
+            return Err(KernelError::IndexOutOfRange {
+                index: usize::from(t),
+                len: V,
+            });
+        }
+        let logits = logits.as_flattened();
+        let dlogits = dlogits.map(|d| d.as_flattened_mut());
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        if self.path != Path::Scalar {
+            let mut scratch = [0.0f32; V];
+            if let Some(loss) =
+                simd::cross_entropy(self, m, V, logits, targets, dlogits, &mut scratch)
+            {
+                return Ok(loss);
+            }
+            // Unreachable: a non-scalar path always runs.
+            return scalar::cross_entropy(m, V, logits, targets, None);
+        }
+        scalar::cross_entropy(m, V, logits, targets, dlogits)
+    }
+
+    /// [`Kernels::embed_gather`] over as many rows as `ctx` has.
+    ///
+    /// # Errors
+    /// [`KernelError::RowMismatch`] if `out` has a different number of rows,
+    /// [`KernelError::IndexOutOfRange`] if an index is not below `V`. Nothing is written on error.
+    pub fn embed_gather_rows<const V: usize, const E: usize, const B: usize, const IN: usize>(
+        self,
+        table: &[[f32; E]; V],
+        ctx: &[[u8; B]],
+        out: &mut [[f32; IN]],
+    ) -> Result<(), KernelError> {
+        const { assert!(IN == B * E, "IN must equal B * E") };
+        same_rows(ctx.len(), out.len())?;
+        scalar::embed_gather(
+            V,
+            E,
+            B,
+            ctx.len(),
+            table.as_flattened(),
+            ctx.as_flattened(),
+            out.as_flattened_mut(),
+        )
+    }
+
+    /// [`Kernels::embed_scatter_add`] over as many rows as `ctx` has.
+    ///
+    /// # Errors
+    /// As [`Kernels::embed_gather_rows`].
+    pub fn embed_scatter_add_rows<
+        const V: usize,
+        const E: usize,
+        const B: usize,
+        const IN: usize,
+    >(
+        self,
+        dout: &[[f32; IN]],
+        ctx: &[[u8; B]],
+        dtable: &mut [[f32; E]; V],
+    ) -> Result<(), KernelError> {
+        const { assert!(IN == B * E, "IN must equal B * E") };
+        same_rows(ctx.len(), dout.len())?;
+        scalar::embed_scatter_add(
+            V,
+            E,
+            B,
+            ctx.len(),
+            dout.as_flattened(),
+            ctx.as_flattened(),
+            dtable.as_flattened_mut(),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn nn(self, m: usize, k: usize, n: usize, a: (&[f32], usize, usize), w: &[f32], b: Option<&[f32]>, epi: Epilogue, y: &mut [f32]) {
-        simd_or!(simd::matmul_nn(self, m, k, n, a, w, b, epi, y), scalar::matmul_nn(m, k, n, a.0, w, b.unwrap_or(&[]), epi, y));
+    fn nn(
+        self,
+        m: usize,
+        k: usize,
+        n: usize,
+        a: (&[f32], usize, usize),
+        w: &[f32],
+        b: Option<&[f32]>,
+        epi: Epilogue,
+        y: &mut [f32],
+    ) {
+        simd_or!(
+            simd::matmul_nn(self, m, k, n, a, w, b, epi, y),
+            scalar::matmul_nn(m, k, n, a.0, w, b.unwrap_or(&[]), epi, y)
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn nt(self, m: usize, n: usize, k: usize, dy: &[f32], w: &[f32], h: Option<&[f32]>, dx: &mut [f32]) {
-        simd_or!(simd::matmul_nt(self, m, n, k, dy, w, h, dx), scalar::matmul_nt(m, n, k, dy, w, h, dx));
+    fn nt(
+        self,
+        m: usize,
+        n: usize,
+        k: usize,
+        dy: &[f32],
+        w: &[f32],
+        h: Option<&[f32]>,
+        dx: &mut [f32],
+    ) {
+        simd_or!(
+            simd::matmul_nt(self, m, n, k, dy, w, h, dx),
+            scalar::matmul_nt(m, n, k, dy, w, h, dx)
+        );
+    }
+}
+
+fn same_rows(expected: usize, found: usize) -> Result<(), KernelError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(KernelError::RowMismatch { expected, found })
     }
 }

@@ -32,7 +32,10 @@ fn check(name: &str, got: &[f32], want: &[f32], scale: &[f64], k: usize, extra_u
     for (idx, ((&g, &w), &s)) in got.iter().zip(want).zip(scale).enumerate() {
         let bound = 2.0 * (k as f64 + 1.0) * U * s + extra_ulps * ulp_at(w as f64);
         let d = (g as f64 - w as f64).abs();
-        assert!(d <= bound, "{name}[{idx}]: simd {g} vs scalar {w}: |Δ| {d:e} > bound {bound:e}");
+        assert!(
+            d <= bound,
+            "{name}[{idx}]: simd {g} vs scalar {w}: |Δ| {d:e} > bound {bound:e}"
+        );
     }
 }
 

@@ -107,11 +107,21 @@ unsafe impl Simd for Neon {
         vbslq_f32(vdupq_n_u32(0x8000_0000), sign, vabsq_f32(mag))
     }
     #[inline(always)]
-    unsafe fn select_lt(a: float32x4_t, b: float32x4_t, t: float32x4_t, f: float32x4_t) -> float32x4_t {
+    unsafe fn select_lt(
+        a: float32x4_t,
+        b: float32x4_t,
+        t: float32x4_t,
+        f: float32x4_t,
+    ) -> float32x4_t {
         vbslq_f32(vcltq_f32(a, b), t, f)
     }
     #[inline(always)]
-    unsafe fn select_ge(a: float32x4_t, b: float32x4_t, t: float32x4_t, f: float32x4_t) -> float32x4_t {
+    unsafe fn select_ge(
+        a: float32x4_t,
+        b: float32x4_t,
+        t: float32x4_t,
+        f: float32x4_t,
+    ) -> float32x4_t {
         vbslq_f32(vcgeq_f32(a, b), t, f)
     }
     #[inline(always)]

@@ -17,7 +17,16 @@ pub enum Epilogue {
 }
 
 /// `Y[m×n] = epilogue(X[m×k] · W[k×n] (+ b[n]))`.
-pub fn matmul_nn(m: usize, k: usize, n: usize, x: &[f32], w: &[f32], b: &[f32], epi: Epilogue, y: &mut [f32]) {
+pub fn matmul_nn(
+    m: usize,
+    k: usize,
+    n: usize,
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    epi: Epilogue,
+    y: &mut [f32],
+) {
     for (xr, yr) in x.chunks_exact(k).zip(y.chunks_exact_mut(n)).take(m) {
         match epi {
             Epilogue::None => yr.fill(0.0),
@@ -50,8 +59,21 @@ pub fn matmul_tn(m: usize, k: usize, n: usize, x: &[f32], dy: &[f32], dw: &mut [
 
 /// `dX[m×k] = dY[m×n] · Wᵀ` for `W[k×n]` (the input gradient), overwriting `dX`; if `h` is given
 /// (`h[m×k]`, the layer's tanh output) each element is then multiplied by `1 − h²`.
-pub fn matmul_nt(m: usize, n: usize, k: usize, dy: &[f32], w: &[f32], h: Option<&[f32]>, dx: &mut [f32]) {
-    for (i, (dyr, dxr)) in dy.chunks_exact(n).zip(dx.chunks_exact_mut(k)).take(m).enumerate() {
+pub fn matmul_nt(
+    m: usize,
+    n: usize,
+    k: usize,
+    dy: &[f32],
+    w: &[f32],
+    h: Option<&[f32]>,
+    dx: &mut [f32],
+) {
+    for (i, (dyr, dxr)) in dy
+        .chunks_exact(n)
+        .zip(dx.chunks_exact_mut(k))
+        .take(m)
+        .enumerate()
+    {
         for (j, (d, wr)) in dxr.iter_mut().zip(w.chunks_exact(n)).enumerate() {
             let mut acc = 0.0f32;
             for (&g, &wv) in dyr.iter().zip(wr) {

@@ -18,14 +18,19 @@ pub fn cross_entropy(
     dlogits: Option<&mut [f32]>,
 ) -> Result<f32, KernelError> {
     if let Some(&t) = targets[..m].iter().find(|&&t| usize::from(t) >= v) {
-        return Err(KernelError::IndexOutOfRange { index: usize::from(t), len: v });
+        return Err(KernelError::IndexOutOfRange {
+            index: usize::from(t),
+            len: v,
+        });
     }
     let inv_m = 1.0 / m as f32;
     let mut total = 0.0f32;
     let mut grad = dlogits;
     for (i, row) in logits.chunks_exact(v).take(m).enumerate() {
         let t = usize::from(targets[i]);
-        let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+        let max = row
+            .iter()
+            .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
         let mut sum = 0.0f32;
         for &x in row {
             sum += exp(x - max);
@@ -45,7 +50,9 @@ pub fn cross_entropy(
 /// `out = softmax(logits · inv_temp)`, shifted by the row maximum; returns nothing, rows sum to
 /// one within 4·2⁻²³.
 pub fn softmax(logits: &[f32], inv_temp: f32, out: &mut [f32]) {
-    let max = logits.iter().fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+    let max = logits
+        .iter()
+        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
     let mut sum = 0.0f32;
     for (o, &x) in out.iter_mut().zip(logits) {
         *o = exp((x - max) * inv_temp);

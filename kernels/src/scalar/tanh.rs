@@ -8,7 +8,13 @@ pub const TANH_POLY_MAX: f32 = 0.5625;
 pub const TANH_SATURATE: f32 = 9.1;
 /// tanh(a) ≈ a + a·s·P(s), s = a², on [0, 0.5625] (Chebyshev fit, highest coefficient first;
 /// fit error 1.6e-8 in P, below 0.1 ulp of the result).
-pub const TANH_POLY: [f32; 5] = [-6.525_572e-3, 2.126_335_3e-2, -5.390_175_3e-2, 0.133_330_74, -0.333_333_3];
+pub const TANH_POLY: [f32; 5] = [
+    -6.525_572e-3,
+    2.126_335_3e-2,
+    -5.390_175_3e-2,
+    0.133_330_74,
+    -0.333_333_3,
+];
 
 /// tanh(x): max error 2 ulp against the correctly rounded value for every finite f32 (see the
 /// precision table in the README for the measured maximum), odd, `tanh(±0) = ±0`, exactly ±1

@@ -8,7 +8,14 @@ use crate::scalar::{EXP_MIN_ARG, TANH_POLY, TANH_POLY_MAX, TANH_SATURATE};
 const LOG2E: f32 = core::f32::consts::LOG2_E;
 const LN2_HI: f32 = 0.693_359_4;
 const LN2_LO: f32 = -2.121_944_4e-4;
-const EXP_P: [f32; 6] = [1.987_569_1e-4, 1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 0.166_666_65, 0.5];
+const EXP_P: [f32; 6] = [
+    1.987_569_1e-4,
+    1.398_199_9e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    0.166_666_65,
+    0.5,
+];
 
 /// e^x for x in [EXP_MIN_ARG, 88]; lanes below EXP_MIN_ARG give 0 (NaN stays NaN).
 #[inline(always)]
@@ -84,7 +91,11 @@ pub(crate) unsafe fn tanh_backward<S: Simd>(h: &[f32], dh: &mut [f32]) {
     if i < n {
         let m = S::mask(n - i);
         let hv = S::load_m(hp.add(i), m);
-        S::store_m(dp.add(i), S::mul(S::load_m(dp.add(i), m), S::fnma(hv, hv, one)), m);
+        S::store_m(
+            dp.add(i),
+            S::mul(S::load_m(dp.add(i), m), S::fnma(hv, hv, one)),
+            m,
+        );
     }
 }
 
@@ -96,12 +107,19 @@ pub(crate) unsafe fn sgd<S: Simd>(p: &mut [f32], g: &[f32], lr: f32) {
     let l = S::splat(lr);
     let mut i = 0;
     while i + S::LANES <= n {
-        S::store(pp.add(i), S::fnma(l, S::load(gp.add(i)), S::load(pp.add(i))));
+        S::store(
+            pp.add(i),
+            S::fnma(l, S::load(gp.add(i)), S::load(pp.add(i))),
+        );
         i += S::LANES;
     }
     if i < n {
         let m = S::mask(n - i);
-        S::store_m(pp.add(i), S::fnma(l, S::load_m(gp.add(i), m), S::load_m(pp.add(i), m)), m);
+        S::store_m(
+            pp.add(i),
+            S::fnma(l, S::load_m(gp.add(i), m), S::load_m(pp.add(i), m)),
+            m,
+        );
     }
 }
 
@@ -194,7 +212,11 @@ pub(crate) unsafe fn cross_entropy<S: Simd>(
             let mut j = 0;
             while j < v {
                 let mk = S::mask((v - j).min(S::LANES));
-                S::store_m(op.add(j), S::mul(S::div(S::load_m(op.add(j), mk), s), im), mk);
+                S::store_m(
+                    op.add(j),
+                    S::mul(S::div(S::load_m(op.add(j), mk), s), im),
+                    mk,
+                );
                 j += S::LANES;
             }
             out[t] = (et / sum - 1.0) * inv_m;

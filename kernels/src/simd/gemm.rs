@@ -42,7 +42,11 @@ unsafe fn nn_tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>
         let brow = b.add(p * ldb);
         let mut bv = [S::zero(); NV];
         for (j, bj) in bv.iter_mut().enumerate() {
-            *bj = if MASKED && j == NV - 1 { S::load_m(brow.add(j * l), last) } else { S::load(brow.add(j * l)) };
+            *bj = if MASKED && j == NV - 1 {
+                S::load_m(brow.add(j * l), last)
+            } else {
+                S::load(brow.add(j * l))
+            };
         }
         for (i, row) in acc.iter_mut().enumerate() {
             let av = S::splat(*a.ptr.add(i * a.rs + p * a.cs));
@@ -57,7 +61,11 @@ unsafe fn nn_tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>
             let masked = MASKED && j == NV - 1;
             let mut v = v;
             if epi != Epilogue::None {
-                let bj = if masked { S::load_m(bias.add(j * l), last) } else { S::load(bias.add(j * l)) };
+                let bj = if masked {
+                    S::load_m(bias.add(j * l), last)
+                } else {
+                    S::load(bias.add(j * l))
+                };
                 v = S::add(v, bj);
                 if epi == Epilogue::BiasTanh {
                     v = tanh::<S>(v);
@@ -90,7 +98,11 @@ unsafe fn nn_row<S: Simd, const NV: usize, const MASKED: bool>(
     let mut acc1 = [S::zero(); NV];
     let ld = |p: usize, j: usize| -> S::V {
         let ptr = b.add(p * ldb + j * l);
-        if MASKED && j == NV - 1 { S::load_m(ptr, last) } else { S::load(ptr) }
+        if MASKED && j == NV - 1 {
+            S::load_m(ptr, last)
+        } else {
+            S::load(ptr)
+        }
     };
     let mut p = 0;
     while p + 2 <= k {
@@ -112,7 +124,11 @@ unsafe fn nn_row<S: Simd, const NV: usize, const MASKED: bool>(
         let masked = MASKED && j == NV - 1;
         let mut v = S::add(acc0[j], acc1[j]);
         if epi != Epilogue::None {
-            let bj = if masked { S::load_m(bias.add(j * l), last) } else { S::load(bias.add(j * l)) };
+            let bj = if masked {
+                S::load_m(bias.add(j * l), last)
+            } else {
+                S::load(bias.add(j * l))
+            };
             v = S::add(v, bj);
             if epi == Epilogue::BiasTanh {
                 v = tanh::<S>(v);
@@ -151,7 +167,10 @@ unsafe fn nn_colblock<S: Simd, const NV: usize, const MASKED: bool>(
     let step = mr(NV);
     let mut i = 0;
     while i + step <= m {
-        let ai = A { ptr: a.ptr.add(i * a.rs), ..a };
+        let ai = A {
+            ptr: a.ptr.add(i * a.rs),
+            ..a
+        };
         if step == 4 {
             nn_tile::<S, 4, NV, MASKED>(k, ai, b, ldb, bias, epi, c.add(i * ldc), ldc, last);
         } else {
@@ -159,7 +178,10 @@ unsafe fn nn_colblock<S: Simd, const NV: usize, const MASKED: bool>(
         }
         i += step;
     }
-    let ai = A { ptr: a.ptr.add(i * a.rs), ..a };
+    let ai = A {
+        ptr: a.ptr.add(i * a.rs),
+        ..a
+    };
     let ci = c.add(i * ldc);
     match m - i {
         0 => {}
@@ -175,7 +197,16 @@ unsafe fn nn_colblock<S: Simd, const NV: usize, const MASKED: bool>(
 /// `a` covers every (i, p) it names, `b` covers `k*n`, `bias` covers `n` if `epi` uses it, `c`
 /// covers `m*n`, and the CPU supports `S`.
 #[inline(always)]
-pub(crate) unsafe fn nn<S: Simd>(m: usize, k: usize, n: usize, a: A, b: *const f32, bias: *const f32, epi: Epilogue, c: *mut f32) {
+pub(crate) unsafe fn nn<S: Simd>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: A,
+    b: *const f32,
+    bias: *const f32,
+    epi: Epilogue,
+    c: *mut f32,
+) {
     let l = S::LANES;
     let nvec = n.div_ceil(l);
     let rem = n % l;
@@ -183,7 +214,20 @@ pub(crate) unsafe fn nn<S: Simd>(m: usize, k: usize, n: usize, a: A, b: *const f
     let full_last = S::mask(l);
     // Column blocks: if everything fits in 4 registers, one block; else blocks of 3 registers
     // (4 for a single row) and a final block of the remaining registers.
-    let blk = Block::<S> { m, k, n, a, b, bias, epi, c, nvec, masked_tail: rem != 0, last, full_last };
+    let blk = Block::<S> {
+        m,
+        k,
+        n,
+        a,
+        b,
+        bias,
+        epi,
+        c,
+        nvec,
+        masked_tail: rem != 0,
+        last,
+        full_last,
+    };
     if nvec <= 4 {
         _ = match nvec {
             0 => 0,
@@ -233,11 +277,28 @@ impl<S: Simd> Block<S> {
     #[inline(always)]
     unsafe fn run<const NV: usize>(&self, col: usize) -> usize {
         let l = S::LANES;
-        let (bb, bi, cc) = (self.b.add(col * l), self.bias.wrapping_add(col * l), self.c.add(col * l));
+        let (bb, bi, cc) = (
+            self.b.add(col * l),
+            self.bias.wrapping_add(col * l),
+            self.c.add(col * l),
+        );
         if self.masked_tail && col + NV == self.nvec {
-            nn_colblock::<S, NV, true>(self.m, self.k, self.a, bb, self.n, bi, self.epi, cc, self.n, self.last);
+            nn_colblock::<S, NV, true>(
+                self.m, self.k, self.a, bb, self.n, bi, self.epi, cc, self.n, self.last,
+            );
         } else {
-            nn_colblock::<S, NV, false>(self.m, self.k, self.a, bb, self.n, bi, self.epi, cc, self.n, self.full_last);
+            nn_colblock::<S, NV, false>(
+                self.m,
+                self.k,
+                self.a,
+                bb,
+                self.n,
+                bi,
+                self.epi,
+                cc,
+                self.n,
+                self.full_last,
+            );
         }
         col + NV
     }
@@ -298,7 +359,15 @@ unsafe fn nt_tile<S: Simd, const MR: usize, const KR: usize>(
 }
 
 #[inline(always)]
-unsafe fn nt_rows<S: Simd, const MR: usize>(n: usize, kk: usize, dy: *const f32, w: *const f32, h: *const f32, dx: *mut f32, ldx: usize) {
+unsafe fn nt_rows<S: Simd, const MR: usize>(
+    n: usize,
+    kk: usize,
+    dy: *const f32,
+    w: *const f32,
+    h: *const f32,
+    dx: *mut f32,
+    ldx: usize,
+) {
     let mut j = 0;
     let hj = |j: usize| if h.is_null() { h } else { h.add(j) };
     while j + 4 <= kk {
@@ -319,7 +388,15 @@ unsafe fn nt_rows<S: Simd, const MR: usize>(n: usize, kk: usize, dy: *const f32,
 /// `dy` covers `m*n`, `w` covers `k*n`, `h` (if non-null) and `dx` cover `m*k`, and the CPU
 /// supports `S`.
 #[inline(always)]
-pub(crate) unsafe fn nt<S: Simd>(m: usize, n: usize, k: usize, dy: *const f32, w: *const f32, h: *const f32, dx: *mut f32) {
+pub(crate) unsafe fn nt<S: Simd>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dy: *const f32,
+    w: *const f32,
+    h: *const f32,
+    dx: *mut f32,
+) {
     let mut i = 0;
     let hi = |i: usize| if h.is_null() { h } else { h.add(i * k) };
     while i + 2 <= m {

@@ -84,14 +84,31 @@ macro_rules! entry_points {
         /// # Safety
         /// See [`gemm::nn`]; the CPU must support the features this function enables.
         #[target_feature(enable = $feat)]
-        pub(crate) unsafe fn matmul_nn(m: usize, k: usize, n: usize, a: gemm::A, b: *const f32, bias: *const f32, epi: Epilogue, c: *mut f32) {
+        pub(crate) unsafe fn matmul_nn(
+            m: usize,
+            k: usize,
+            n: usize,
+            a: gemm::A,
+            b: *const f32,
+            bias: *const f32,
+            epi: Epilogue,
+            c: *mut f32,
+        ) {
             // SAFETY: forwarded contract.
             unsafe { gemm::nn::<$S>(m, k, n, a, b, bias, epi, c) }
         }
         /// # Safety
         /// See [`gemm::nt`]; the CPU must support the features this function enables.
         #[target_feature(enable = $feat)]
-        pub(crate) unsafe fn matmul_nt(m: usize, n: usize, k: usize, dy: *const f32, w: *const f32, h: *const f32, dx: *mut f32) {
+        pub(crate) unsafe fn matmul_nt(
+            m: usize,
+            n: usize,
+            k: usize,
+            dy: *const f32,
+            w: *const f32,
+            h: *const f32,
+            dx: *mut f32,
+        ) {
             // SAFETY: forwarded contract.
             unsafe { gemm::nt::<$S>(m, n, k, dy, w, h, dx) }
         }
@@ -134,9 +151,18 @@ macro_rules! entry_points {
         /// Targets below `v`, `logits` (and `dlogits`) cover `m*v`, `scratch` covers `v`; the CPU
         /// must support the features.
         #[target_feature(enable = $feat)]
-        pub(crate) unsafe fn cross_entropy_into(m: usize, v: usize, logits: &[f32], targets: &[u8], dlogits: Option<&mut [f32]>, scratch: &mut [f32], out: &mut f32) {
+        pub(crate) unsafe fn cross_entropy_into(
+            m: usize,
+            v: usize,
+            logits: &[f32],
+            targets: &[u8],
+            dlogits: Option<&mut [f32]>,
+            scratch: &mut [f32],
+            out: &mut f32,
+        ) {
             // SAFETY: forwarded contract.
-            *out = unsafe { elementwise::cross_entropy::<$S>(m, v, logits, targets, dlogits, scratch) }
+            *out =
+                unsafe { elementwise::cross_entropy::<$S>(m, v, logits, targets, dlogits, scratch) }
         }
     };
 }
@@ -194,14 +220,27 @@ pub(crate) fn matmul_nn(
     assert!(kk == 0 || (m - 1) * rs + (kk - 1) * cs < a.len());
     assert!(w.len() >= kk * n && y.len() >= m * n);
     assert!(epi == Epilogue::None || bias.is_some_and(|b| b.len() >= n));
-    let av = gemm::A { ptr: a.as_ptr(), rs, cs };
+    let av = gemm::A {
+        ptr: a.as_ptr(),
+        rs,
+        cs,
+    };
     let bp = bias.map_or(core::ptr::null(), |b| b.as_ptr());
     let (wp, yp) = (w.as_ptr(), y.as_mut_ptr());
     on_simd_path!(k, matmul_nn(m, kk, n, av, wp, bp, epi, yp))
 }
 
 /// Safe wrapper: `dX = dY·Wᵀ (⊙ (1 − h²))`; `false` on the scalar path.
-pub(crate) fn matmul_nt(k: Kernels, m: usize, n: usize, kk: usize, dy: &[f32], w: &[f32], h: Option<&[f32]>, dx: &mut [f32]) -> bool {
+pub(crate) fn matmul_nt(
+    k: Kernels,
+    m: usize,
+    n: usize,
+    kk: usize,
+    dy: &[f32],
+    w: &[f32],
+    h: Option<&[f32]>,
+    dx: &mut [f32],
+) -> bool {
     assert!(dy.len() >= m * n && w.len() >= kk * n && dx.len() >= m * kk);
     assert!(h.is_none_or(|h| h.len() >= m * kk));
     let hp = h.map_or(core::ptr::null(), |h| h.as_ptr());
@@ -228,11 +267,22 @@ pub(crate) fn softmax(k: Kernels, logits: &[f32], inv_temp: f32, out: &mut [f32]
     on_simd_path!(k, softmax(logits, inv_temp, out))
 }
 /// Targets must already be checked against `v`.
-pub(crate) fn cross_entropy(k: Kernels, m: usize, v: usize, logits: &[f32], targets: &[u8], dlogits: Option<&mut [f32]>, scratch: &mut [f32]) -> Option<f32> {
+pub(crate) fn cross_entropy(
+    k: Kernels,
+    m: usize,
+    v: usize,
+    logits: &[f32],
+    targets: &[u8],
+    dlogits: Option<&mut [f32]>,
+    scratch: &mut [f32],
+) -> Option<f32> {
     assert!(logits.len() >= m * v && targets.len() >= m && scratch.len() >= v);
     assert!(targets[..m].iter().all(|&t| usize::from(t) < v));
     assert!(dlogits.as_ref().is_none_or(|d| d.len() >= m * v));
     let mut out = 0.0;
-    let ran = on_simd_path!(k, cross_entropy_into(m, v, logits, targets, dlogits, scratch, &mut out));
+    let ran = on_simd_path!(
+        k,
+        cross_entropy_into(m, v, logits, targets, dlogits, scratch, &mut out)
+    );
     ran.then_some(out)
 }

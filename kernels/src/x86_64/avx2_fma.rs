@@ -135,7 +135,10 @@ unsafe impl Simd for Avx2 {
         let ab = _mm256_hadd_ps(a, b);
         let cd = _mm256_hadd_ps(c, d);
         let abcd = _mm256_hadd_ps(ab, cd);
-        let s = _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps::<1>(abcd));
+        let s = _mm_add_ps(
+            _mm256_castps256_ps128(abcd),
+            _mm256_extractf128_ps::<1>(abcd),
+        );
         let mut out = [0.0f32; 4];
         _mm_storeu_ps(out.as_mut_ptr(), s);
         out

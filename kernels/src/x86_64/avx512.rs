@@ -36,7 +36,11 @@ unsafe impl Simd for Avx512 {
     }
     #[inline(always)]
     unsafe fn mask(n: usize) -> __mmask16 {
-        if n >= 16 { 0xffff } else { ((1u32 << n) - 1) as u16 }
+        if n >= 16 {
+            0xffff
+        } else {
+            ((1u32 << n) - 1) as u16
+        }
     }
     #[inline(always)]
     unsafe fn load_m(p: *const f32, m: __mmask16) -> __m512 {
@@ -89,7 +93,10 @@ unsafe impl Simd for Avx512 {
     }
     #[inline(always)]
     unsafe fn abs(a: __m512) -> __m512 {
-        _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32(0x7fff_ffff)))
+        _mm512_castsi512_ps(_mm512_and_si512(
+            _mm512_castps_si512(a),
+            _mm512_set1_epi32(0x7fff_ffff),
+        ))
     }
     #[inline(always)]
     unsafe fn copysign(mag: __m512, sign: __m512) -> __m512 {
@@ -126,11 +133,19 @@ unsafe impl Simd for Avx512 {
     #[inline(always)]
     unsafe fn hsum4(a: __m512, b: __m512, c: __m512, d: __m512) -> [f32; 4] {
         // Fold 512 → 256 bits, then the AVX hadd tree.
-        let f = |v: __m512| _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v))));
+        let f = |v: __m512| {
+            _mm256_add_ps(
+                _mm512_castps512_ps256(v),
+                _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v))),
+            )
+        };
         let ab = _mm256_hadd_ps(f(a), f(b));
         let cd = _mm256_hadd_ps(f(c), f(d));
         let abcd = _mm256_hadd_ps(ab, cd);
-        let s = _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps::<1>(abcd));
+        let s = _mm_add_ps(
+            _mm256_castps256_ps128(abcd),
+            _mm256_extractf128_ps::<1>(abcd),
+        );
         let mut out = [0.0f32; 4];
         _mm_storeu_ps(out.as_mut_ptr(), s);
         out

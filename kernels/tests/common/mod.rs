@@ -8,20 +8,31 @@ pub const U: f64 = 1.0 / 16_777_216.0;
 
 /// Every SIMD path this CPU runs (the scalar reference excluded); prints which.
 pub fn simd_paths() -> Vec<Kernels> {
-    let v: Vec<Kernels> = Kernels::all_supported().filter(|k| k.path() != charmlp_kernels::Path::Scalar).collect();
+    let v: Vec<Kernels> = Kernels::all_supported()
+        .filter(|k| k.path() != charmlp_kernels::Path::Scalar)
+        .collect();
     // Cross-check the crate's detection with std's, so a build that silently lost a path fails.
     #[cfg(target_arch = "x86_64")]
     {
         use charmlp_kernels::Path;
         let has = |p: Path| v.iter().any(|k| k.path() == p);
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            assert!(has(Path::Avx2Fma), "CPU has AVX2+FMA but the path is not available");
+            assert!(
+                has(Path::Avx2Fma),
+                "CPU has AVX2+FMA but the path is not available"
+            );
         }
         if is_x86_feature_detected!("avx512f") {
-            assert!(has(Path::Avx512), "CPU has AVX-512F but the path is not available");
+            assert!(
+                has(Path::Avx512),
+                "CPU has AVX-512F but the path is not available"
+            );
         }
     }
-    eprintln!("SIMD paths under test: {:?}", v.iter().map(|k| k.path().name()).collect::<Vec<_>>());
+    eprintln!(
+        "SIMD paths under test: {:?}",
+        v.iter().map(|k| k.path().name()).collect::<Vec<_>>()
+    );
     v
 }
 
@@ -38,7 +49,13 @@ pub fn ulp_at(r: f64) -> f64 {
     }
     let e = a.log2().floor() as i32;
     // Guard against log2 rounding at exact powers of two.
-    let e = if 2f64.powi(e) > a { e - 1 } else if 2f64.powi(e + 1) <= a { e + 1 } else { e };
+    let e = if 2f64.powi(e) > a {
+        e - 1
+    } else if 2f64.powi(e + 1) <= a {
+        e + 1
+    } else {
+        e
+    };
     2f64.powi(e - 23)
 }
 
