@@ -338,7 +338,7 @@ macro_rules! for_each_model {
             (27, 3, 10, 100), (27, 3, 20, 100), (27, 3, 5, 500), (27, 3, 4, 80), (27, 4, 14, 300),
             (27, 3, 6, 200), (27, 3, 6, 20), (27, 3, 6, 300), (27, 3, 6, 220), (27, 3, 6, 180),
             (27, 8, 10, 200), (27, 5, 10, 200), (27, 6, 8, 200), (27, 4, 10, 200), (27, 6, 10, 100),
-            (27, 8, 8, 150), (27, 5, 12, 180), (27, 8, 12, 100), (27, 3, 10, 300)
+            (27, 8, 8, 150), (27, 5, 12, 180), (27, 8, 12, 100), (27, 3, 12, 250)
         }
     };
 }
@@ -579,7 +579,7 @@ fn run_model<const V: usize, const B: usize, const E: usize, const IN: usize, co
     let (train_loss, dev_loss, test_loss) = if stopped_early {
         (f32::NAN, f32::NAN, f32::NAN)
     } else {
-        let p = params.as_ref();
+        let p = params.view();
         (
             ws.loss(p, &splits.train.x, &splits.train.y)?,
             ws.loss(p, &splits.dev.x, &splits.dev.y)?,
@@ -594,7 +594,7 @@ fn run_model<const V: usize, const B: usize, const E: usize, const IN: usize, co
             max_len: 64,
         };
         let mut s = Sampler::new(
-            params.as_ref(),
+            params.view(),
             &vocab,
             kernels,
             cfg.seed.wrapping_add(10),
