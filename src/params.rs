@@ -129,7 +129,7 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
     }
 
     /// A borrowed view.
-    pub fn as_ref(&self) -> ParamsRef<'_, V, B, E, IN, H> {
+    pub fn view(&self) -> ParamsRef<'_, V, B, E, IN, H> {
         ParamsRef {
             c: &self.c,
             w1: &self.w1,

@@ -92,12 +92,12 @@ impl<
             });
         }
         let k = self.kernels;
-        forward_batch(k, p.as_ref(), ctx, &mut self.act)?;
+        forward_batch(k, p.view(), ctx, &mut self.act)?;
         let loss =
             k.cross_entropy_rows(&self.act.logits[..n], targets, Some(&mut self.dlogits[..n]))?;
         backward(
             k,
-            p.as_ref(),
+            p.view(),
             ctx,
             &self.act,
             &self.dlogits[..n],

@@ -12,7 +12,8 @@ pub fn simd_paths() -> Vec<Kernels> {
         .filter(|k| k.path() != charmlp_kernels::Path::Scalar)
         .collect();
     // Cross-check the crate's detection with std's, so a build that silently lost a path fails.
-    #[cfg(target_arch = "x86_64")]
+    // (Not under `force-scalar`, whose point is that no SIMD path is used.)
+    #[cfg(all(target_arch = "x86_64", not(feature = "force-scalar")))]
     {
         use charmlp_kernels::Path;
         let has = |p: Path| v.iter().any(|k| k.path() == p);
