@@ -66,7 +66,10 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
     Params<V, B, E, IN, H>
 {
     /// Checks `IN == B·E` at compile time.
-    pub(crate) const SHAPE_OK: () = assert!(IN == B * E, "IN must equal B * E");
+    pub(crate) const SHAPE_OK: () = assert!(
+        IN == B * E && B >= 1 && E >= 1 && H >= 1 && V >= 2 && V <= 256,
+        "shapes: IN = B * E, B, E, H >= 1, 2 <= V <= 256"
+    );
 
     /// The number of scalar parameters: `V·E + IN·H + H + H·V + V`.
     pub const COUNT: usize = V * E + IN * H + H + H * V + V;

@@ -66,8 +66,9 @@ impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const 
         seed: u64,
         cfg: SampleConfig,
     ) -> Result<Self, SampleError> {
+        let () = crate::params::Params::<V, B, E, IN, H>::SHAPE_OK;
         let t = cfg.temperature;
-        if !(t.is_finite() && t > 0.0) || !(1.0 / t).is_finite() {
+        if !t.is_finite() || t <= 0.0 || !(1.0 / t).is_finite() {
             return Err(SampleError::BadTemperature(t));
         }
         let top_k = match cfg.top_k {
@@ -94,6 +95,10 @@ impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const 
         let mut logits = [0.0f32; V];
         forward_one(self.kernels, self.params, ctx, &mut logits)
             .map_err(|_| SampleError::NonFiniteWeights)?;
+        // Checked before top-k, which would otherwise drop a NaN logit silently.
+        if !logits[..self.vocab.len()].iter().all(|l| l.is_finite()) {
+            return Err(SampleError::NonFiniteWeights);
+        }
         // Classes beyond the vocabulary are never drawn.
         for l in logits.iter_mut().skip(self.vocab.len()) {
             *l = f32::NEG_INFINITY;

@@ -42,6 +42,7 @@ impl<
 {
     /// A workspace that runs `kernels`.
     pub fn new(kernels: Kernels) -> Self {
+        let () = Params::<V, B, E, IN, H>::SHAPE_OK;
         Workspace {
             kernels,
             steps: 0,

@@ -493,9 +493,7 @@ fn run_model<const V: usize, const B: usize, const E: usize, const IN: usize, co
                 "it was written by a run with different settings or data; resume with the same flags".into(),
             ));
         }
-        let wstart = 36usize
-            .checked_add(n.checked_mul(4).unwrap_or(usize::MAX))
-            .unwrap_or(usize::MAX);
+        let wstart = 36usize.saturating_add(n.saturating_mul(4));
         if wstart > b.len() || step > cfg.steps {
             return Err(RunError::Checkpoint(
                 "damaged (lengths out of range)".into(),

@@ -67,13 +67,13 @@ impl<const V: usize> Vocab<V> {
             if c == TERMINATOR {
                 return Err(VocabError::ReservedSymbol(c));
             }
-            if let Err(pos) = seen.binary_search(&c) {
-                if seen.insert(pos, c).is_err() {
-                    return Err(VocabError::TooManySymbols {
-                        needed: seen.len() + 2,
-                        capacity: V,
-                    });
-                }
+            if let Err(pos) = seen.binary_search(&c)
+                && seen.insert(pos, c).is_err()
+            {
+                return Err(VocabError::TooManySymbols {
+                    needed: seen.len() + 2,
+                    capacity: V,
+                });
             }
         }
         if seen.len() + 1 > V {

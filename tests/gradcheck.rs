@@ -56,7 +56,15 @@ fn setup(seed: u64) -> (P, Vec<[u8; B]>, Vec<u8>) {
     for t in p.tensors_mut() {
         t.iter_mut().for_each(|x| *x *= 0.5);
     }
-    let ctx: Vec<[u8; B]> = (0..N).map(|i| [(i % V) as u8, ((3 * i + 1) % V) as u8, ((5 * i + 2) % V) as u8]).collect();
+    let ctx: Vec<[u8; B]> = (0..N)
+        .map(|i| {
+            [
+                (i % V) as u8,
+                ((3 * i + 1) % V) as u8,
+                ((5 * i + 2) % V) as u8,
+            ]
+        })
+        .collect();
     let y: Vec<u8> = (0..N).map(|i| ((2 * i + 3) % V) as u8).collect();
     (p, ctx, y)
 }
@@ -88,9 +96,17 @@ fn every_tensor_matches_f64_finite_differences() {
                     // f32 gradients of O(0.1) carry ~1e-8 rounding; the f64 central difference
                     // has O(eps²) truncation and ~1e-10 cancellation error. 2e-6 + 1e-4·|g|
                     // leaves room for neither a missing term nor a wrong factor.
-                    assert!(d <= 2e-6 + 1e-4 * num.abs(), "{} path {}: d{name}[{i}] analytic {ana} vs numeric {num}", k.path(), seed);
+                    assert!(
+                        d <= 2e-6 + 1e-4 * num.abs(),
+                        "{} path {}: d{name}[{i}] analytic {ana} vs numeric {num}",
+                        k.path(),
+                        seed
+                    );
                 }
-                eprintln!("path {:>6} seed {seed}: max |analytic − numeric| for {name:>2} = {max_diff:.3e}", k.path().name());
+                eprintln!(
+                    "path {:>6} seed {seed}: max |analytic − numeric| for {name:>2} = {max_diff:.3e}",
+                    k.path().name()
+                );
             }
         }
     }
@@ -103,7 +119,8 @@ fn exact_identities_hold_bit_for_bit() {
         let mut act: Box<Activations<V, IN, H, N>> = Box::default();
         forward_batch(k, p.view(), &ctx, &mut act).unwrap();
         let mut dlogits = [[0.0f32; V]; N];
-        k.cross_entropy_rows(&act.logits[..N], &y, Some(&mut dlogits[..])).unwrap();
+        k.cross_entropy_rows(&act.logits[..N], &y, Some(&mut dlogits[..]))
+            .unwrap();
         let mut scratch: Box<BackwardScratch<IN, H, N>> = Box::default();
         let mut g: Box<P> = Box::default();
         backward(k, p.view(), &ctx, &act, &dlogits, &mut scratch, &mut g).unwrap();
@@ -121,7 +138,10 @@ fn exact_identities_hold_bit_for_bit() {
         let used: Vec<u8> = ctx.iter().flatten().copied().collect();
         for sym in 0..V as u8 {
             if !used.contains(&sym) {
-                assert!(g.c[sym as usize].iter().all(|&x| x == 0.0), "dC[{sym}] must be exactly 0");
+                assert!(
+                    g.c[sym as usize].iter().all(|&x| x == 0.0),
+                    "dC[{sym}] must be exactly 0"
+                );
             }
         }
         // Gradient of the softmax rows sums to (1 − 1)/N = 0 per row, exactly up to rounding.

@@ -17,6 +17,10 @@ pub enum Epilogue {
 }
 
 /// `Y[m×n] = epilogue(X[m×k] · W[k×n] (+ b[n]))`.
+///
+/// Output columns go in blocks of [`COLS`], whose sums stay in registers while the reduction
+/// runs (on a Cortex-M4F this is what keeps the loop at a load, a multiply and an add per
+/// product). The order of every sum is still the reference order.
 pub fn matmul_nn(
     m: usize,
     k: usize,
@@ -27,15 +31,33 @@ pub fn matmul_nn(
     epi: Epilogue,
     y: &mut [f32],
 ) {
-    for (xr, yr) in x.chunks_exact(k).zip(y.chunks_exact_mut(n)).take(m) {
-        match epi {
-            Epilogue::None => yr.fill(0.0),
-            Epilogue::Bias | Epilogue::BiasTanh => yr.copy_from_slice(&b[..n]),
-        }
-        for (&xv, wr) in xr.iter().zip(w.chunks_exact(n)) {
-            for (yv, &wv) in yr.iter_mut().zip(wr) {
-                *yv += xv * wv;
+    for (xr, yr) in x
+        .chunks_exact(k.max(1))
+        .zip(y.chunks_exact_mut(n.max(1)))
+        .take(m)
+    {
+        let xr = &xr[..k];
+        let mut j = 0;
+        while j + COLS <= n {
+            let mut acc = [0.0f32; COLS];
+            if epi != Epilogue::None {
+                acc.copy_from_slice(&b[j..j + COLS]);
             }
+            for (p, &xv) in xr.iter().enumerate() {
+                let wr = &w[p * n + j..p * n + j + COLS];
+                for (a, &wv) in acc.iter_mut().zip(wr) {
+                    *a += xv * wv;
+                }
+            }
+            yr[j..j + COLS].copy_from_slice(&acc);
+            j += COLS;
+        }
+        for jj in j..n {
+            let mut acc = if epi == Epilogue::None { 0.0 } else { b[jj] };
+            for (p, &xv) in xr.iter().enumerate() {
+                acc += xv * w[p * n + jj];
+            }
+            yr[jj] = acc;
         }
         if epi == Epilogue::BiasTanh {
             for yv in yr.iter_mut() {
@@ -44,6 +66,9 @@ pub fn matmul_nn(
         }
     }
 }
+
+/// Output columns per register block of [`matmul_nn`].
+pub const COLS: usize = 8;
 
 /// `dW[k×n] = Xᵀ · dY` for `X[m×k]`, `dY[m×n]` (the weight gradient), overwriting `dW`.
 pub fn matmul_tn(m: usize, k: usize, n: usize, x: &[f32], dy: &[f32], dw: &mut [f32]) {
