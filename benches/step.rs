@@ -12,7 +12,15 @@ use std::time::Duration;
 type P = Params<27, 3, 10, 30, 200>;
 
 fn data() -> (Vec<[u8; 3]>, Vec<u8>) {
-    let x = (0..10_000u32).map(|i| [(i % 27) as u8, ((i * 7 + 3) % 27) as u8, ((i * 13 + 5) % 27) as u8]).collect();
+    let x = (0..10_000u32)
+        .map(|i| {
+            [
+                (i % 27) as u8,
+                ((i * 7 + 3) % 27) as u8,
+                ((i * 13 + 5) % 27) as u8,
+            ]
+        })
+        .collect();
     let y = (0..10_000u32).map(|i| ((i * 11 + 1) % 27) as u8).collect();
     (x, y)
 }
@@ -38,7 +46,9 @@ fn step(c: &mut Criterion) {
     for k in Kernels::all_supported() {
         let p: Box<P> = Box::new(P::init(1, Init::Randn));
         let mut act: Box<Activations<27, 30, 200, 32>> = Box::default();
-        g.bench_function(k.path().name(), |b| b.iter(|| forward_batch(k, p.view(), black_box(&x[..32]), &mut act).unwrap()));
+        g.bench_function(k.path().name(), |b| {
+            b.iter(|| forward_batch(k, p.view(), black_box(&x[..32]), &mut act).unwrap())
+        });
     }
     g.finish();
 }
@@ -53,7 +63,9 @@ fn sample(c: &mut Criterion) {
             b.iter(|| forward_one(k, p.view(), black_box(&[1, 2, 3]), &mut logits).unwrap())
         });
         let mut s = Sampler::new(p.view(), &vocab, k, 1, SampleConfig::default()).unwrap();
-        g.bench_function(format!("next_index/{}", k.path().name()), |b| b.iter(|| s.next_index(black_box(&[1, 2, 3])).unwrap()));
+        g.bench_function(format!("next_index/{}", k.path().name()), |b| {
+            b.iter(|| s.next_index(black_box(&[1, 2, 3])).unwrap())
+        });
     }
     g.finish();
 }

@@ -106,7 +106,11 @@ struct Outcome {
 fn mean_spread(xs: &[f32]) -> (f32, f32) {
     let n = xs.len() as f32;
     let m = xs.iter().sum::<f32>() / n;
-    let s = if xs.len() > 1 { (xs.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / (n - 1.0)).sqrt() } else { 0.0 };
+    let s = if xs.len() > 1 {
+        (xs.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
     (m, s)
 }
 
@@ -119,7 +123,13 @@ fn parse_rows(path: &Path, init: Init) -> Result<Vec<Row>, String> {
             continue;
         }
         let f: Vec<&str> = line.split_whitespace().collect();
-        let bad = || format!("{}:{}: expected `block emb hidden steps batch [reported]`", path.display(), i + 1);
+        let bad = || {
+            format!(
+                "{}:{}: expected `block emb hidden steps batch [reported]`",
+                path.display(),
+                i + 1
+            )
+        };
         if f.len() < 5 || f.len() > 6 {
             return Err(bad());
         }
@@ -156,17 +166,34 @@ fn config(a: &Args, r: &Row, seed: u64, steps_scale: f64) -> TrainConfig {
     c.seed = seed;
     c.samples = 0;
     c.schedule = match r.schedule {
-        Some("cosine") => Schedule::Cosine { lr: 0.1, lr_min: 0.005, steps },
-        _ => Schedule::Step { lr: 0.1, decay_at: steps / 2, lr_after: 0.01 },
+        Some("cosine") => Schedule::Cosine {
+            lr: 0.1,
+            lr_min: 0.005,
+            steps,
+        },
+        _ => Schedule::Step {
+            lr: 0.1,
+            decay_at: steps / 2,
+            lr_after: 0.01,
+        },
     };
     c
 }
 
 /// Runs every (row, seed) job on `jobs` threads, printing progress; results in row order.
-fn run_all(a: &Args, rows: &[Row], seeds: u64, jobs: usize, steps_scale: f64) -> Result<Vec<Outcome>, String> {
-    let work: Vec<(usize, u64)> = (0..rows.len()).flat_map(|r| (0..seeds).map(move |s| (r, s))).collect();
+fn run_all(
+    a: &Args,
+    rows: &[Row],
+    seeds: u64,
+    jobs: usize,
+    steps_scale: f64,
+) -> Result<Vec<Outcome>, String> {
+    let work: Vec<(usize, u64)> = (0..rows.len())
+        .flat_map(|r| (0..seeds).map(move |s| (r, s)))
+        .collect();
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Report, String>>>> = Mutex::new((0..work.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Result<Report, String>>>> =
+        Mutex::new((0..work.len()).map(|_| None).collect());
     let t0 = Instant::now();
     let done = AtomicUsize::new(0);
     std::thread::scope(|s| {
@@ -205,8 +232,16 @@ fn run_all(a: &Args, rows: &[Row], seeds: u64, jobs: usize, steps_scale: f64) ->
             });
         }
     });
-    let results = results.into_inner().map_err(|_| "a worker panicked".to_string())?;
-    let mut out: Vec<Outcome> = rows.iter().map(|r| Outcome { row: r.clone(), runs: Vec::new() }).collect();
+    let results = results
+        .into_inner()
+        .map_err(|_| "a worker panicked".to_string())?;
+    let mut out: Vec<Outcome> = rows
+        .iter()
+        .map(|r| Outcome {
+            row: r.clone(),
+            runs: Vec::new(),
+        })
+        .collect();
     for ((r, _), res) in work.iter().zip(results) {
         out[*r].runs.push(res.ok_or("a job did not run")??);
     }
@@ -224,7 +259,11 @@ fn print_table(out: &[Outcome]) {
         let (dv, _) = f(|r| r.dev_loss);
         let (te, ts) = f(|r| r.test_loss);
         let secs: f64 = o.runs.iter().map(|r| r.seconds).sum::<f64>() / o.runs.len() as f64;
-        let test = if o.runs.len() > 1 { format!("{te:.4} ± {ts:.4}") } else { format!("{te:.4}") };
+        let test = if o.runs.len() > 1 {
+            format!("{te:.4} ± {ts:.4}")
+        } else {
+            format!("{te:.4}")
+        };
         let (rep, delta) = match o.row.reported {
             Some(r) => (format!("{r:.4}"), format!("{:+.4}", te - r)),
             None => ("–".into(), "–".into()),
@@ -252,7 +291,9 @@ fn print_table(out: &[Outcome]) {
 
 fn write_outputs(a: &Args, out: &[Outcome]) -> Result<(), String> {
     if let Some(p) = &a.csv {
-        let mut s = String::from("block,emb,hidden,init,steps,batch,params,seed,train_loss,dev_loss,test_loss,reported_test_loss,seconds,us_per_step\n");
+        let mut s = String::from(
+            "block,emb,hidden,init,steps,batch,params,seed,train_loss,dev_loss,test_loss,reported_test_loss,seconds,us_per_step\n",
+        );
         for o in out {
             for r in &o.runs {
                 s += &format!(
@@ -318,23 +359,47 @@ fn plot(path: &Path, out: &[Outcome]) -> Result<(), Box<dyn std::error::Error>> 
     let pts: Vec<(f64, f64, String)> = out
         .iter()
         .map(|o| {
-            let te = o.runs.iter().map(|r| f64::from(r.test_loss)).sum::<f64>() / o.runs.len() as f64;
-            (o.runs[0].params as f64, te, format!("{}/{}/{}", o.row.block, o.row.hidden, o.row.emb))
+            let te =
+                o.runs.iter().map(|r| f64::from(r.test_loss)).sum::<f64>() / o.runs.len() as f64;
+            (
+                o.runs[0].params as f64,
+                te,
+                format!("{}/{}/{}", o.row.block, o.row.hidden, o.row.emb),
+            )
         })
         .collect();
-    let (x0, x1) = pts.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let (y0, y1) = pts.iter().fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let (x0, x1) = pts
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (y0, y1) = pts
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
     let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut c = ChartBuilder::on(&root)
-        .caption("test loss vs parameters (label: block/neurons/features)", ("sans-serif", 18))
+        .caption(
+            "test loss vs parameters (label: block/neurons/features)",
+            ("sans-serif", 18),
+        )
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(55)
-        .build_cartesian_2d((x0 * 0.8).log10()..(x1 * 1.2).log10(), (y0 - 0.02)..(y1 + 0.02))?;
-    c.configure_mesh().x_desc("log10 parameters").y_desc("test loss").draw()?;
-    c.draw_series(pts.iter().map(|(x, y, _)| Circle::new((x.log10(), *y), 4, BLUE.filled())))?;
-    c.draw_series(pts.iter().map(|(x, y, l)| Text::new(l.clone(), (x.log10(), *y), ("sans-serif", 11))))?;
+        .build_cartesian_2d(
+            (x0 * 0.8).log10()..(x1 * 1.2).log10(),
+            (y0 - 0.02)..(y1 + 0.02),
+        )?;
+    c.configure_mesh()
+        .x_desc("log10 parameters")
+        .y_desc("test loss")
+        .draw()?;
+    c.draw_series(
+        pts.iter()
+            .map(|(x, y, _)| Circle::new((x.log10(), *y), 4, BLUE.filled())),
+    )?;
+    c.draw_series(
+        pts.iter()
+            .map(|(x, y, l)| Text::new(l.clone(), (x.log10(), *y), ("sans-serif", 11))),
+    )?;
     root.present()?;
     Ok(())
 }
@@ -352,7 +417,16 @@ fn search_rows(a: &Args) -> Vec<Row> {
             continue;
         }
         for sched in ["step", "cosine"] {
-            rows.push(Row { block: b, emb: e, hidden: h, steps: a.budget_steps, batch: 32, reported: None, init: Init::Scaled, schedule: Some(sched) });
+            rows.push(Row {
+                block: b,
+                emb: e,
+                hidden: h,
+                steps: a.budget_steps,
+                batch: 32,
+                reported: None,
+                init: Init::Scaled,
+                schedule: Some(sched),
+            });
         }
     }
     // The most promising first (largest models), so the slow ones overlap.
@@ -362,8 +436,15 @@ fn search_rows(a: &Args) -> Vec<Row> {
 
 fn main() -> ExitCode {
     let a = Args::parse();
-    let init = if a.init == "scaled" { Init::Scaled } else { Init::Randn };
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let init = if a.init == "scaled" {
+        Init::Scaled
+    } else {
+        Init::Randn
+    };
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     let t0 = Instant::now();
     let rows = if a.search {
         search_rows(&a)
@@ -378,7 +459,16 @@ fn main() -> ExitCode {
     } else {
         TABLE
             .iter()
-            .map(|&(block, hidden, emb, steps, batch, rep)| Row { block, emb, hidden, steps, batch, reported: Some(rep), init, schedule: None })
+            .map(|&(block, hidden, emb, steps, batch, rep)| Row {
+                block,
+                emb,
+                hidden,
+                steps,
+                batch,
+                reported: Some(rep),
+                init,
+                schedule: None,
+            })
             .collect()
     };
     eprintln!("{} rows × {} seeds on {jobs} threads", rows.len(), a.seeds);
@@ -395,7 +485,9 @@ fn main() -> ExitCode {
         let best = out
             .iter()
             .min_by(|x, y| {
-                let d = |o: &Outcome| o.runs.iter().map(|r| r.dev_loss).sum::<f32>() / o.runs.len() as f32;
+                let d = |o: &Outcome| {
+                    o.runs.iter().map(|r| r.dev_loss).sum::<f32>() / o.runs.len() as f32
+                };
                 d(x).total_cmp(&d(y))
             })
             .map(|o| (o.row.clone(), o.runs[0].clone()));
