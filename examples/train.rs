@@ -95,6 +95,10 @@ struct Args {
     /// List the compiled (V, B, E, H) instantiations and exit.
     #[arg(long)]
     list_models: bool,
+    /// Evaluate these weights on --data instead of training: mean loss over every pair and over
+    /// the --split-seed train/dev/test splits (with --json: written there).
+    #[arg(long, value_name = "WEIGHTS")]
+    eval: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -104,6 +108,9 @@ fn main() -> ExitCode {
             println!("V={v:<4} block={b:<2} emb={e:<3} hidden={h}");
         }
         return ExitCode::SUCCESS;
+    }
+    if let Some(w) = &a.eval {
+        return eval(w, &a);
     }
     let decay_at = a.lr_decay_at.unwrap_or(a.steps / 2);
     let cfg = TrainConfig {
@@ -181,6 +188,42 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn eval(weights: &std::path::Path, a: &Args) -> ExitCode {
+    let r = match charmlp::eval::evaluate(weights, &a.data, a.split_seed) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let f = |x: Option<f32>| x.map_or_else(|| "n/a".into(), |x| format!("{x:.4}"));
+    println!(
+        "V={} block={} emb={} hidden={} on {} ({} items, {} pairs, split seed {})",
+        r.vocab_size,
+        r.block,
+        r.emb,
+        r.hidden,
+        a.data.display(),
+        r.items,
+        r.pairs,
+        r.split_seed
+    );
+    println!(
+        "all {:.4}  train {}  dev {}  test {}",
+        r.all_loss,
+        f(r.train_loss),
+        f(r.dev_loss),
+        f(r.test_loss)
+    );
+    if let Some(p) = &a.json
+        && let Err(e) = write_atomic(p, (r.to_json() + "\n").as_bytes())
+    {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
 fn print_report(r: &Report, out: &std::path::Path) {
     println!(
         "V={} block={} emb={} hidden={} params={} steps={} kernel={}",
@@ -203,6 +246,7 @@ mod plots {
 
     use charmlp::trainer::Report;
     use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
 
     type Res = Result<(), Box<dyn std::error::Error>>;
 

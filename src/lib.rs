@@ -53,7 +53,11 @@ pub mod backward;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod error;
+#[cfg(feature = "std")]
+pub mod eval;
 pub mod forward;
+#[cfg(feature = "safetensors")]
+pub mod interop;
 pub mod params;
 pub mod sample;
 pub mod train;
