@@ -17,15 +17,58 @@
 //! Kernel paths can also be pinned with `CHARMLP_KERNEL`, but this bench runs all of them.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use charmlp_kernels::Kernels;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
+};
 
 const B: usize = 32;
 const IN: usize = 30;
 const H: usize = 200;
 const V: usize = 27;
+
+/// One cell of the summary table: (group, contender, best ns per call, work per call).
+type Cell = (String, String, f64, f64);
+static SUMMARY: Mutex<Vec<Cell>> = Mutex::new(Vec::new());
+
+/// The fastest of many short batches, in ns per call. On a shared machine, criterion's mean
+/// includes time slices lost to other processes; a short batch that ran undisturbed does not.
+fn best_ns(mut f: impl FnMut()) -> f64 {
+    let t = Instant::now();
+    f();
+    let once = t.elapsed().as_nanos().max(1) as f64;
+    let reps = ((200_000.0 / once) as usize).clamp(1, 10_000); // batches of about 0.2 ms
+    let start = Instant::now();
+    let mut best = f64::MAX;
+    while start.elapsed() < Duration::from_millis(300) {
+        let t = Instant::now();
+        for _ in 0..reps {
+            f();
+        }
+        best = best.min(t.elapsed().as_nanos() as f64 / reps as f64);
+    }
+    best
+}
+
+/// Benches `f` with criterion as `group/who`, then records its best-of-batches time for the
+/// summary that `summary` prints at the end.
+fn bench(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    group: &str,
+    who: &str,
+    work: f64,
+    mut f: impl FnMut(),
+) {
+    g.bench_function(who, |b| b.iter(&mut f));
+    let ns = best_ns(&mut f);
+    SUMMARY
+        .lock()
+        .expect("summary lock")
+        .push((group.to_string(), who.to_string(), ns, work));
+}
 
 /// Deterministic values in [-scale, scale).
 fn fill(v: &mut [f32], seed: u64, scale: f32) {
@@ -54,11 +97,19 @@ struct Mat<'a> {
 
 impl<'a> Mat<'a> {
     fn rows(data: &'a [f32], cols: usize) -> Self {
-        Mat { data, rs: cols, cs: 1 }
+        Mat {
+            data,
+            rs: cols,
+            cs: 1,
+        }
     }
     /// The transpose of a row-major matrix with `cols` columns.
     fn t(data: &'a [f32], cols: usize) -> Self {
-        Mat { data, rs: 1, cs: cols }
+        Mat {
+            data,
+            rs: 1,
+            cs: cols,
+        }
     }
 }
 
@@ -77,7 +128,11 @@ fn naive_gemm(m: usize, k: usize, n: usize, a: Mat, b: Mat, accumulate: bool, c:
 
 /// `c[m×n] = a·b + beta·c` with `matrixmultiply`.
 fn mm_gemm(m: usize, k: usize, n: usize, a: Mat, b: Mat, beta: f32, c: &mut [f32]) {
-    assert!(a.data.len() > (m - 1) * a.rs + (k - 1) * a.cs && b.data.len() > (k - 1) * b.rs + (n - 1) * b.cs && c.len() >= m * n);
+    assert!(
+        a.data.len() > (m - 1) * a.rs + (k - 1) * a.cs
+            && b.data.len() > (k - 1) * b.rs + (n - 1) * b.cs
+            && c.len() >= m * n
+    );
     // SAFETY: the assertion above keeps every element the strides name inside the slices.
     unsafe {
         matrixmultiply::sgemm(
@@ -116,7 +171,7 @@ enum Epi<'a> {
     TanhBackward(&'a [f32]),
 }
 
-fn peer(m: usize, k: usize, n: usize, a: Mat, b: Mat, epi: Epi, c: &mut [f32], use_mm: bool) {
+fn peer((m, k, n): (usize, usize, usize), a: Mat, b: Mat, epi: Epi, c: &mut [f32], use_mm: bool) {
     let bias = match epi {
         Epi::Bias(b) | Epi::BiasTanh(b) => Some(b),
         _ => None,
@@ -181,34 +236,59 @@ fn matmul_group(
 ) {
     // Check that all four compute the same thing before timing them.
     let mut want = vec![0.0f32; m * n];
-    peer(m, k, n, a, b, epi, &mut want, false);
+    peer((m, k, n), a, b, epi, &mut want, false);
     let mut got = vec![0.0f32; m * n];
     for kern in Kernels::all_supported() {
         ours(kern, &mut got);
         check_close(name, kern.path().name(), &got, &want);
     }
-    peer(m, k, n, a, b, epi, &mut got, true);
+    peer((m, k, n), a, b, epi, &mut got, true);
     check_close(name, "matrixmultiply", &got, &want);
 
-    let mut g = c.benchmark_group(format!("{name} {m}x{k}x{n}"));
-    g.throughput(Throughput::Elements((2 * m * k * n) as u64));
+    let group = format!("{name} {m}x{k}x{n}");
+    let flops = (2 * m * k * n) as f64;
+    let mut g = c.benchmark_group(&group);
+    g.throughput(Throughput::Elements(flops as u64));
     let mut out = vec![0.0f32; m * n];
     for kern in Kernels::all_supported() {
-        g.bench_function(format!("ours-{}", kern.path().name()), |bch| {
-            bch.iter(|| {
-                ours(black_box(kern), black_box(&mut out));
-            })
-        });
+        bench(
+            &mut g,
+            &group,
+            &format!("ours-{}", kern.path().name()),
+            flops,
+            || ours(black_box(kern), black_box(&mut out)),
+        );
     }
-    g.bench_function("naive", |bch| bch.iter(|| peer(m, k, n, black_box(a), black_box(b), epi, black_box(&mut out), false)));
-    g.bench_function("matrixmultiply", |bch| bch.iter(|| peer(m, k, n, black_box(a), black_box(b), epi, black_box(&mut out), true)));
+    bench(&mut g, &group, "naive", flops, || {
+        peer(
+            (m, k, n),
+            black_box(a),
+            black_box(b),
+            epi,
+            black_box(&mut out),
+            false,
+        )
+    });
+    bench(&mut g, &group, "matrixmultiply", flops, || {
+        peer(
+            (m, k, n),
+            black_box(a),
+            black_box(b),
+            epi,
+            black_box(&mut out),
+            true,
+        )
+    });
     g.finish();
 }
 
 fn check_close(shape: &str, who: &str, got: &[f32], want: &[f32]) {
     let scale = want.iter().fold(0.0f32, |a, &b| a.max(b.abs())).max(1e-6);
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= 1e-4 * scale, "{shape}: {who} [{i}] = {g} but naive = {w}");
+        assert!(
+            (g - w).abs() <= 1e-4 * scale,
+            "{shape}: {who} [{i}] = {g} but naive = {w}"
+        );
     }
 }
 
@@ -224,44 +304,133 @@ fn matmuls(c: &mut Criterion) {
     let hf = d.h.as_flattened();
 
     // Forward, layer 1: tanh(x·W1 + b1), fused; and the bare product.
-    matmul_group(c, "fwd1 tanh(xW1+b1)", (B, IN, H), x, w1, Epi::BiasTanh(b1), &|k, y| {
-        k.linear_tanh(&d.x, &d.w1, &d.b1, y.as_chunks_mut::<H>().0.try_into().unwrap())
-    });
+    matmul_group(
+        c,
+        "fwd1 tanh(xW1+b1)",
+        (B, IN, H),
+        x,
+        w1,
+        Epi::BiasTanh(b1),
+        &|k, y| {
+            k.linear_tanh(
+                &d.x,
+                &d.w1,
+                &d.b1,
+                y.as_chunks_mut::<H>().0.try_into().unwrap(),
+            )
+        },
+    );
     matmul_group(c, "fwd1 xW1", (B, IN, H), x, w1, Epi::None, &|k, y| {
         k.matmul(&d.x, &d.w1, y.as_chunks_mut::<H>().0.try_into().unwrap())
     });
     // Forward, layer 2: h·W2 + b2.
-    matmul_group(c, "fwd2 hW2+b2", (B, H, V), h, w2, Epi::Bias(b2), &|k, y| {
-        k.linear(&d.h, &d.w2, &d.b2, y.as_chunks_mut::<V>().0.try_into().unwrap())
-    });
+    matmul_group(
+        c,
+        "fwd2 hW2+b2",
+        (B, H, V),
+        h,
+        w2,
+        Epi::Bias(b2),
+        &|k, y| {
+            k.linear(
+                &d.h,
+                &d.w2,
+                &d.b2,
+                y.as_chunks_mut::<V>().0.try_into().unwrap(),
+            )
+        },
+    );
     // Backward: dW2 = hᵀ·dlogits, dh = (dlogits·W2ᵀ) ⊙ (1 − h²), dW1 = xᵀ·dH, demb = dH·W1ᵀ.
-    matmul_group(c, "dW2 hT·dlogits", (H, B, V), Mat::t(d.h.as_flattened(), H), dl, Epi::None, &|k, y| {
-        k.matmul_tn(&d.h, &d.dlogits, y.as_chunks_mut::<V>().0.try_into().unwrap())
-    });
-    matmul_group(c, "dh dlogits·W2T⊙(1-h²)", (B, V, H), dl, Mat::t(d.w2.as_flattened(), V), Epi::TanhBackward(hf), &|k, y| {
-        k.matmul_nt_tanh_backward(&d.dlogits, &d.w2, &d.h, y.as_chunks_mut::<H>().0.try_into().unwrap())
-    });
-    matmul_group(c, "dW1 xT·dH", (IN, B, H), Mat::t(d.x.as_flattened(), IN), dh, Epi::None, &|k, y| {
-        k.matmul_tn(&d.x, &d.dh, y.as_chunks_mut::<H>().0.try_into().unwrap())
-    });
-    matmul_group(c, "demb dH·W1T", (B, H, IN), dh, Mat::t(d.w1.as_flattened(), H), Epi::None, &|k, y| {
-        k.matmul_nt(&d.dh, &d.w1, y.as_chunks_mut::<IN>().0.try_into().unwrap())
-    });
+    matmul_group(
+        c,
+        "dW2 hT·dlogits",
+        (H, B, V),
+        Mat::t(d.h.as_flattened(), H),
+        dl,
+        Epi::None,
+        &|k, y| {
+            k.matmul_tn(
+                &d.h,
+                &d.dlogits,
+                y.as_chunks_mut::<V>().0.try_into().unwrap(),
+            )
+        },
+    );
+    matmul_group(
+        c,
+        "dh dlogits·W2T⊙(1-h²)",
+        (B, V, H),
+        dl,
+        Mat::t(d.w2.as_flattened(), V),
+        Epi::TanhBackward(hf),
+        &|k, y| {
+            k.matmul_nt_tanh_backward(
+                &d.dlogits,
+                &d.w2,
+                &d.h,
+                y.as_chunks_mut::<H>().0.try_into().unwrap(),
+            )
+        },
+    );
+    matmul_group(
+        c,
+        "dW1 xT·dH",
+        (IN, B, H),
+        Mat::t(d.x.as_flattened(), IN),
+        dh,
+        Epi::None,
+        &|k, y| k.matmul_tn(&d.x, &d.dh, y.as_chunks_mut::<H>().0.try_into().unwrap()),
+    );
+    matmul_group(
+        c,
+        "demb dH·W1T",
+        (B, H, IN),
+        dh,
+        Mat::t(d.w1.as_flattened(), H),
+        Epi::None,
+        &|k, y| k.matmul_nt(&d.dh, &d.w1, y.as_chunks_mut::<IN>().0.try_into().unwrap()),
+    );
 
     // Sampling one symbol: a single row through both layers.
     let x1: &[[f32; IN]; 1] = d.x[..1].try_into().unwrap();
     let h1: &[[f32; H]; 1] = d.h[..1].try_into().unwrap();
     let x1m = Mat::rows(x1.as_flattened(), IN);
     let h1m = Mat::rows(h1.as_flattened(), H);
-    matmul_group(c, "sample1 tanh(xW1+b1)", (1, IN, H), x1m, w1, Epi::BiasTanh(b1), &|k, y| {
-        k.linear_tanh(x1, &d.w1, &d.b1, y.as_chunks_mut::<H>().0.try_into().unwrap())
-    });
+    matmul_group(
+        c,
+        "sample1 tanh(xW1+b1)",
+        (1, IN, H),
+        x1m,
+        w1,
+        Epi::BiasTanh(b1),
+        &|k, y| {
+            k.linear_tanh(
+                x1,
+                &d.w1,
+                &d.b1,
+                y.as_chunks_mut::<H>().0.try_into().unwrap(),
+            )
+        },
+    );
     matmul_group(c, "sample1 xW1", (1, IN, H), x1m, w1, Epi::None, &|k, y| {
         k.matmul(x1, &d.w1, y.as_chunks_mut::<H>().0.try_into().unwrap())
     });
-    matmul_group(c, "sample2 hW2+b2", (1, H, V), h1m, w2, Epi::Bias(b2), &|k, y| {
-        k.linear(h1, &d.w2, &d.b2, y.as_chunks_mut::<V>().0.try_into().unwrap())
-    });
+    matmul_group(
+        c,
+        "sample2 hW2+b2",
+        (1, H, V),
+        h1m,
+        w2,
+        Epi::Bias(b2),
+        &|k, y| {
+            k.linear(
+                h1,
+                &d.w2,
+                &d.b2,
+                y.as_chunks_mut::<V>().0.try_into().unwrap(),
+            )
+        },
+    );
 }
 
 fn tanh(c: &mut Criterion) {
@@ -269,33 +438,42 @@ fn tanh(c: &mut Criterion) {
     // Pre-activations as the hidden layer sees them: both branches and some saturation.
     fill(&mut src, 11, 4.0);
     let mut buf = src.clone();
-    let mut g = c.benchmark_group(format!("tanh {B}x{H}"));
-    g.throughput(Throughput::Elements((B * H) as u64));
+    let group = format!("tanh {B}x{H}");
+    let n = (B * H) as f64;
+    let mut g = c.benchmark_group(&group);
+    g.throughput(Throughput::Elements(n as u64));
+    // Each call first restores the input (a 25 KB copy, the same for every contender).
     for k in Kernels::all_supported() {
-        g.bench_function(format!("ours-{}", k.path().name()), |bch| {
-            bch.iter(|| {
+        bench(
+            &mut g,
+            &group,
+            &format!("ours-{}", k.path().name()),
+            n,
+            || {
                 buf.copy_from_slice(&src);
                 k.tanh(black_box(&mut buf));
-            })
-        });
+            },
+        );
     }
-    g.bench_function("libm::tanhf", |bch| {
-        bch.iter(|| {
-            buf.copy_from_slice(&src);
-            black_box(&mut buf).iter_mut().for_each(|v| *v = libm::tanhf(*v));
-        })
+    bench(&mut g, &group, "libm::tanhf", n, || {
+        buf.copy_from_slice(&src);
+        black_box(&mut buf)
+            .iter_mut()
+            .for_each(|v| *v = libm::tanhf(*v));
     });
-    g.bench_function("std f32::tanh", |bch| {
-        bch.iter(|| {
-            buf.copy_from_slice(&src);
-            black_box(&mut buf).iter_mut().for_each(|v| *v = v.tanh());
-        })
+    bench(&mut g, &group, "std f32::tanh", n, || {
+        buf.copy_from_slice(&src);
+        black_box(&mut buf).iter_mut().for_each(|v| *v = v.tanh());
     });
     g.finish();
 }
 
 /// Mean cross-entropy and its gradient, written the obvious way.
-fn naive_cross_entropy(logits: &[[f32; V]; B], targets: &[u8; B], dlogits: &mut [[f32; V]; B]) -> f32 {
+fn naive_cross_entropy(
+    logits: &[[f32; V]; B],
+    targets: &[u8; B],
+    dlogits: &mut [[f32; V]; B],
+) -> f32 {
     let mut total = 0.0f32;
     for ((row, &t), g) in logits.iter().zip(targets).zip(dlogits.iter_mut()) {
         let max = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
@@ -312,26 +490,104 @@ fn cross_entropy(c: &mut Criterion) {
     let logits = boxed::<B, V>(12, 4.0);
     let d = Data::new();
     let mut grad = Box::new([[0.0f32; V]; B]);
-    let mut g = c.benchmark_group(format!("cross-entropy+grad {B}x{V}"));
-    g.throughput(Throughput::Elements((B * V) as u64));
+    let group = format!("cross-entropy+grad {B}x{V}");
+    let n = (B * V) as f64;
+    let mut g = c.benchmark_group(&group);
+    g.throughput(Throughput::Elements(n as u64));
     for k in Kernels::all_supported() {
-        g.bench_function(format!("ours-{}", k.path().name()), |bch| {
-            bch.iter(|| k.cross_entropy(black_box(&logits), black_box(&d.targets), Some(black_box(&mut grad))))
-        });
+        bench(
+            &mut g,
+            &group,
+            &format!("ours-{}", k.path().name()),
+            n,
+            || {
+                _ = black_box(k.cross_entropy(
+                    black_box(&logits),
+                    black_box(&d.targets),
+                    Some(black_box(&mut grad)),
+                ));
+            },
+        );
     }
-    g.bench_function("naive f32::exp/ln", |bch| {
-        bch.iter(|| naive_cross_entropy(black_box(&logits), black_box(&d.targets), black_box(&mut grad)))
+    bench(&mut g, &group, "naive f32::exp/ln", n, || {
+        black_box(naive_cross_entropy(
+            black_box(&logits),
+            black_box(&d.targets),
+            black_box(&mut grad),
+        ));
     });
     g.finish();
 }
 
+/// Prints every recorded contender's best-of-batches time as markdown tables: matmuls in ns and
+/// GFLOP/s, the elementwise groups in ns and ns per element.
+fn summary(_: &mut Criterion) {
+    let cells = SUMMARY.lock().expect("summary lock").clone();
+    let mut groups: Vec<&str> = Vec::new();
+    let mut whos: Vec<&str> = Vec::new();
+    for (g, w, _, _) in &cells {
+        if !groups.contains(&g.as_str()) {
+            groups.push(g);
+        }
+        if !whos.contains(&w.as_str()) {
+            whos.push(w);
+        }
+    }
+    let cell = |g: &str, w: &str| {
+        cells
+            .iter()
+            .find(|c| c.0 == g && c.1 == w)
+            .map(|c| (c.2, c.3))
+    };
+    println!(
+        "\nBest of 0.2 ms batches over 0.3 s (ns per call; GFLOP/s for matmuls, ns/element otherwise):\n"
+    );
+    for matmul in [true, false] {
+        let elementwise = |g: &str| g.starts_with("tanh ") || g.starts_with("cross-entropy");
+        let gs: Vec<&str> = groups
+            .iter()
+            .copied()
+            .filter(|g| elementwise(g) != matmul)
+            .collect();
+        let ws: Vec<&str> = whos
+            .iter()
+            .copied()
+            .filter(|w| gs.iter().any(|g| cell(g, w).is_some()))
+            .collect();
+        if gs.is_empty() {
+            continue;
+        }
+        println!(
+            "| {} | {} |",
+            if matmul { "matmul (M×K×N)" } else { "kernel" },
+            ws.join(" | ")
+        );
+        println!("|---|{}", "---|".repeat(ws.len()));
+        for g in gs {
+            let row: Vec<String> = ws
+                .iter()
+                .map(|w| match cell(g, w) {
+                    Some((ns, work)) if matmul => format!("{ns:.0} ns, {:.1} GFLOP/s", work / ns),
+                    Some((ns, work)) => format!("{ns:.0} ns, {:.2} ns/elem", ns / work),
+                    None => "–".to_string(),
+                })
+                .collect();
+            println!("| {g} | {} |", row.join(" | "));
+        }
+        println!();
+    }
+}
+
 fn config() -> Criterion {
-    Criterion::default().measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500)).sample_size(30)
+    Criterion::default()
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(500))
+        .sample_size(30)
 }
 
 criterion_group! {
     name = benches;
     config = config();
-    targets = matmuls, tanh, cross_entropy
+    targets = matmuls, tanh, cross_entropy, summary
 }
 criterion_main!(benches);

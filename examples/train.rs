@@ -179,11 +179,11 @@ fn main() -> ExitCode {
         }
         eprintln!("plots: {0}/loss.svg {0}/embedding.svg", a.out.display());
     }
-    if let Some(p) = &a.json {
-        if let Err(e) = write_atomic(p, (r.to_json() + "\n").as_bytes()) {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+    if let Some(p) = &a.json
+        && let Err(e) = write_atomic(p, (r.to_json() + "\n").as_bytes())
+    {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }
@@ -338,7 +338,10 @@ mod plots {
             Text::new(
                 ch.to_string(),
                 (x, y),
-                ("sans-serif", 14).into_font().color(&WHITE),
+                ("sans-serif", 16)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
             )
         }))?;
         root.present()?;

@@ -18,16 +18,24 @@
 //! # Error bounds of the SIMD paths against [`scalar`]
 //!
 //! SIMD paths fuse multiplies and adds and sum in lane order, so they differ from the reference
-//! by rounding only. The property tests in `kernels/tests/` hold every path to these bounds:
+//! by rounding only. The property tests in `kernels/tests/` hold every path to these bounds
+//! (ε = 2⁻²⁴, `K` the reduction length, `V` classes per row, `M` rows; derivations in the test
+//! files' module docs):
 //!
-//! | kernel | bound vs scalar |
-//! |---|---|
-//! | matmuls (all layouts) | `|Δ| ≤ 2·K·ε·Σ|x·w|` (ε = 2⁻²⁴, K = reduction length) |
-//! | tanh | ≤ 2 ulp (each is ≤ 2 ulp from the exact value) |
-//! | softmax, cross-entropy gradient | `|Δ| ≤ 4ε` per element |
-//! | cross-entropy loss | `|Δ| ≤ 8ε·(1 + loss)` |
-//! | sgd | `|Δ| ≤ ε·|lr·g|` |
-//! | gather/scatter | bit-identical (one implementation) |
+//! | kernel | bound, SIMD vs scalar | measured here (AVX2) |
+//! |---|---|---|
+//! | matmuls (all layouts, bias, fused tanh backward) | `|Δ| ≤ 2(K+1)ε·(|b| + Σ|x·w|)` | within bound on 13 shapes × 24–64 cases |
+//! | fused `tanh(x·W + b)` | the matmul bound + 4 ulp of the result | within bound |
+//! | tanh | ≤ 2 ulp apart; each ≤ 2 ulp from exact | max 1.425 ulp (scalar), 1.448 ulp (AVX2) from exact over all 2³² inputs |
+//! | softmax probability | `|Δp| ≤ 2(V+4)ε·p` | up to 14ε on an adversarial row |
+//! | cross-entropy gradient | `(2(V+4)ε·p + 2ε·[j=t]·|1−p|)/M + 4ε·|g|` | within bound |
+//! | cross-entropy loss | `2(V+1)ε + 2(M+4)ε·loss` | within bound |
+//! | softmax row sum | `|Σp − 1| ≤ (V+4)·ε` (exact sum of the f32 outputs) | 6.5·2⁻²³ on an adversarial row |
+//! | sgd | `ε·|lr·g| + 2ε·|p − lr·g|` (one rounding more in the scalar path) | within bound |
+//! | gather/scatter | bit-identical (one implementation) | – |
+//!
+//! Losses are finite for any finite logits unless the exact loss itself exceeds `f32::MAX`
+//! (e.g. logits ±`f32::MAX`), where it is +∞, the correctly rounded value.
 
 #![no_std]
 #![deny(missing_docs)]

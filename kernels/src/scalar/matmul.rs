@@ -21,6 +21,7 @@ pub enum Epilogue {
 /// Output columns go in blocks of [`COLS`], whose sums stay in registers while the reduction
 /// runs (on a Cortex-M4F this is what keeps the loop at a load, a multiply and an add per
 /// product). The order of every sum is still the reference order.
+#[allow(clippy::too_many_arguments)]
 pub fn matmul_nn(
     m: usize,
     k: usize,

@@ -17,8 +17,8 @@ mod softmax;
 mod tanh;
 
 pub use embed::{embed_gather, embed_scatter_add};
-pub use exp::{EXP_MIN_ARG, exp};
-pub use matmul::{Epilogue, bias_grad, matmul_nn, matmul_nt, matmul_tn};
+pub use exp::{EXP_MAX_ARG, EXP_MIN_ARG, exp};
+pub use matmul::{COLS, Epilogue, bias_grad, matmul_nn, matmul_nt, matmul_tn};
 pub use sgd::sgd;
 pub use softmax::{cross_entropy, softmax};
 pub use tanh::{TANH_POLY, TANH_POLY_MAX, TANH_SATURATE, tanh, tanh_backward};

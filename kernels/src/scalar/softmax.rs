@@ -6,7 +6,7 @@ use crate::KernelError;
 /// Mean cross-entropy of `m` rows of `v` logits against `targets`, and optionally its gradient
 /// `dlogits = (softmax(logits) − onehot(target)) / m`.
 ///
-/// Each row is shifted by its maximum before `exp`, so any finite logits (±1e30 included) give a
+/// Each row is shifted by its maximum before `exp`, so finite logits (±1e30 included) give a
 /// finite loss and gradient. Row loss = `ln Σ e^{z} − z_t` with `z = x − max`; the mean is the
 /// f32 sum of row losses in row order divided by `m`. Targets are checked before anything is
 /// written.
@@ -47,8 +47,8 @@ pub fn cross_entropy(
     Ok(total * inv_m)
 }
 
-/// `out = softmax(logits · inv_temp)`, shifted by the row maximum; returns nothing, rows sum to
-/// one within 4·2⁻²³.
+/// `out = softmax(logits · inv_temp)`, shifted by the row maximum; rows sum to one within
+/// `(V+4)·2⁻²⁴`.
 pub fn softmax(logits: &[f32], inv_temp: f32, out: &mut [f32]) {
     let max = logits
         .iter()

@@ -1,16 +1,24 @@
 //! Register-tiled matmuls over [`Simd`] registers.
 //!
 //! * `nn` (forward `Y = X·W (+b) (tanh)`, and `dW = Xᵀ·dY` by reading `X` with swapped strides):
-//!   an `MR × NV·LANES` tile of `C` lives in registers; for each reduction index one row
-//!   segment of `W` is loaded and each `A` element is broadcast. No packing: `W`'s rows are
-//!   already contiguous and these matrices fit in L1/L2.
+//!   an `MR × NV·LANES` tile of `C` (up to `6 × 2` registers) lives in registers; for each
+//!   reduction index one row segment of `W` is loaded and each `A` element is broadcast. No
+//!   packing: `W`'s rows are already contiguous and these matrices fit in L1/L2.
 //! * `nt` (`dX = dY·Wᵀ`, optionally times `1 − h²`): both operands are contiguous along the
-//!   reduction, so a `2 × 4` block of dot products is accumulated lane-wise and reduced with
-//!   [`Simd::hsum4`] at the end.
+//!   reduction, so a `4 × 3` block of dot products is accumulated lane-wise and reduced with
+//!   [`Simd::hsum4`] at the end. For a short reduction (the 27 classes of `dh = dlogits·W2ᵀ`)
+//!   the horizontal sums would cost more than the products, so `Wᵀ` is packed into a small
+//!   panel, block by block, and the `nn` tiles run on it.
+//!
+//! Register budget: AVX2 has 16 vector registers. A tile's accumulators, its row segments of
+//! the operands and a broadcast must fit with one to spare, or LLVM spills an accumulator and
+//! the store/reload lands in the FMA dependency chain (this halved the batch matmuls once).
 //!
 //! Tails are handled with masked loads and stores, never by reading past a buffer.
 
 #![allow(unsafe_op_in_unsafe_fn)]
+// The tile kernels take their operands as raw pointers, strides and masks, one argument each.
+#![allow(clippy::too_many_arguments)]
 
 use super::Simd;
 use super::elementwise::tanh;
@@ -24,6 +32,64 @@ pub(crate) struct A {
     pub cs: usize,
 }
 
+/// What the `nn` tiles do to each register of `C` before storing it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Epi {
+    /// Store as is.
+    None,
+    /// Add the bias, read through the `aux` pointer at the register's column.
+    Bias,
+    /// Add the bias, then tanh.
+    BiasTanh,
+    /// Multiply by `1 − h·h` (the backward of the tanh that produced `h`), with `h` read through
+    /// the `aux` pointer at the register's row and column (row stride `ldc`, like `C`). Computed
+    /// as `v·(1 − h·h)` with three roundings, exactly like [`crate::scalar::matmul_nt`].
+    TanhBackward,
+}
+
+impl From<Epilogue> for Epi {
+    fn from(e: Epilogue) -> Epi {
+        match e {
+            Epilogue::None => Epi::None,
+            Epilogue::Bias => Epi::Bias,
+            Epilogue::BiasTanh => Epi::BiasTanh,
+        }
+    }
+}
+
+/// Applies `epi` to register `j` of row `i` of a tile (`aux` as in [`Epi`]).
+#[inline(always)]
+unsafe fn epilogue<S: Simd>(
+    v: S::V,
+    epi: Epi,
+    aux: *const f32,
+    i: usize,
+    ldc: usize,
+    j: usize,
+    masked: bool,
+    last: S::M,
+) -> S::V {
+    if epi == Epi::None {
+        return v;
+    }
+    let at = if epi == Epi::TanhBackward {
+        aux.add(i * ldc + j * S::LANES)
+    } else {
+        aux.add(j * S::LANES)
+    };
+    let x = if masked {
+        S::load_m(at, last)
+    } else {
+        S::load(at)
+    };
+    match epi {
+        Epi::None => v,
+        Epi::Bias => S::add(v, x),
+        Epi::BiasTanh => tanh::<S>(S::add(v, x)),
+        Epi::TanhBackward => S::mul(v, S::sub(S::splat(1.0), S::mul(x, x))),
+    }
+}
+
 #[inline(always)]
 unsafe fn nn_tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>(
     k: usize,
@@ -31,7 +97,7 @@ unsafe fn nn_tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>
     b: *const f32,
     ldb: usize,
     bias: *const f32,
-    epi: Epilogue,
+    epi: Epi,
     c: *mut f32,
     ldc: usize,
     last: S::M,
@@ -59,18 +125,7 @@ unsafe fn nn_tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>
         let crow = c.add(i * ldc);
         for (j, &v) in row.iter().enumerate() {
             let masked = MASKED && j == NV - 1;
-            let mut v = v;
-            if epi != Epilogue::None {
-                let bj = if masked {
-                    S::load_m(bias.add(j * l), last)
-                } else {
-                    S::load(bias.add(j * l))
-                };
-                v = S::add(v, bj);
-                if epi == Epilogue::BiasTanh {
-                    v = tanh::<S>(v);
-                }
-            }
+            let v = epilogue::<S>(v, epi, bias, i, ldc, j, masked, last);
             if masked {
                 S::store_m(crow.add(j * l), v, last);
             } else {
@@ -83,13 +138,14 @@ unsafe fn nn_tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>
 /// One row, `NV` registers wide, with two accumulator sets (even and odd reduction index) so
 /// that the FMA latency is hidden even though only one row is in flight.
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // `j` indexes both accumulator sets and `B`
 unsafe fn nn_row<S: Simd, const NV: usize, const MASKED: bool>(
     k: usize,
     a: A,
     b: *const f32,
     ldb: usize,
     bias: *const f32,
-    epi: Epilogue,
+    epi: Epi,
     c: *mut f32,
     last: S::M,
 ) {
@@ -122,18 +178,7 @@ unsafe fn nn_row<S: Simd, const NV: usize, const MASKED: bool>(
     }
     for j in 0..NV {
         let masked = MASKED && j == NV - 1;
-        let mut v = S::add(acc0[j], acc1[j]);
-        if epi != Epilogue::None {
-            let bj = if masked {
-                S::load_m(bias.add(j * l), last)
-            } else {
-                S::load(bias.add(j * l))
-            };
-            v = S::add(v, bj);
-            if epi == Epilogue::BiasTanh {
-                v = tanh::<S>(v);
-            }
-        }
+        let v = epilogue::<S>(S::add(acc0[j], acc1[j]), epi, bias, 0, 0, j, masked, last);
         if masked {
             S::store_m(c.add(j * l), v, last);
         } else {
@@ -142,7 +187,43 @@ unsafe fn nn_row<S: Simd, const NV: usize, const MASKED: bool>(
     }
 }
 
-/// Dispatch one column block of `nv` registers (the last one masked if `masked`) over all rows.
+/// Rows per full register tile of [`nn_colblock`]: `6 × 2` registers of `C` is 12 accumulators,
+/// enough independent FMA chains to cover two FMA pipes of latency 4, and with the two row
+/// segments of `B` and one broadcast of `A` it needs 15 registers — one short of the 16 that
+/// AVX2 has, so that the compiler keeps every accumulator in a register. (A `4 × 3` tile needs
+/// all 16, and LLVM then spills an accumulator, putting a store and a reload into its FMA chain:
+/// that halved the throughput of the batch matmuls.)
+const NN_MR: usize = 6;
+
+/// Runs `nn_tile::<S, mr, NV, MASKED>` for a runtime `mr` in `1..=NN_MR`.
+#[inline(always)]
+unsafe fn nn_tile_rows<S: Simd, const NV: usize, const MASKED: bool>(
+    mr: usize,
+    k: usize,
+    a: A,
+    b: *const f32,
+    ldb: usize,
+    bias: *const f32,
+    epi: Epi,
+    c: *mut f32,
+    ldc: usize,
+    last: S::M,
+) {
+    match mr {
+        1 => nn_tile::<S, 1, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
+        2 => nn_tile::<S, 2, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
+        3 => nn_tile::<S, 3, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
+        4 => nn_tile::<S, 4, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
+        5 => nn_tile::<S, 5, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
+        _ => nn_tile::<S, NN_MR, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
+    }
+}
+
+/// Dispatch one column block of `NV` registers (the last one masked if `MASKED`) over all rows.
+///
+/// Rows go in tiles of [`NN_MR`]; a remainder of `r` rows is not left to a thin tile (few
+/// accumulators leave the FMA pipes idle) but shares the last full tile's rows: `NN_MR + r` rows
+/// become two tiles of `⌈(NN_MR + r)/2⌉` and `⌊(NN_MR + r)/2⌋` (32 rows: 6+6+6+6+4+4).
 #[inline(always)]
 unsafe fn nn_colblock<S: Simd, const NV: usize, const MASKED: bool>(
     m: usize,
@@ -151,7 +232,7 @@ unsafe fn nn_colblock<S: Simd, const NV: usize, const MASKED: bool>(
     b: *const f32,
     ldb: usize,
     bias: *const f32,
-    epi: Epilogue,
+    epi: Epi,
     c: *mut f32,
     ldc: usize,
     last: S::M,
@@ -160,34 +241,30 @@ unsafe fn nn_colblock<S: Simd, const NV: usize, const MASKED: bool>(
         nn_row::<S, NV, MASKED>(k, a, b, ldb, bias, epi, c, last);
         return;
     }
-    // 12 accumulators at most (of 16 registers): 4 rows for NV ≤ 3, 3 rows for NV = 4.
-    const fn mr(nv: usize) -> usize {
-        if nv >= 4 { 3 } else { 4 }
-    }
-    let step = mr(NV);
+    // (A loop over at most three (row, height) steps rather than a closure: a closure is a
+    // separate function that need not inherit the caller's `#[target_feature]`s.)
     let mut i = 0;
-    while i + step <= m {
+    while i < m {
+        let left = m - i;
+        let mr = if left >= 2 * NN_MR || left == NN_MR {
+            NN_MR
+        } else if left > NN_MR {
+            left.div_ceil(2)
+        } else {
+            left
+        };
         let ai = A {
             ptr: a.ptr.add(i * a.rs),
             ..a
         };
-        if step == 4 {
-            nn_tile::<S, 4, NV, MASKED>(k, ai, b, ldb, bias, epi, c.add(i * ldc), ldc, last);
+        // The bias is per column; `h` of the tanh backward is laid out like `C`.
+        let aux = if epi == Epi::TanhBackward {
+            bias.add(i * ldc)
         } else {
-            nn_tile::<S, 3, NV, MASKED>(k, ai, b, ldb, bias, epi, c.add(i * ldc), ldc, last);
-        }
-        i += step;
-    }
-    let ai = A {
-        ptr: a.ptr.add(i * a.rs),
-        ..a
-    };
-    let ci = c.add(i * ldc);
-    match m - i {
-        0 => {}
-        1 => nn_tile::<S, 1, NV, MASKED>(k, ai, b, ldb, bias, epi, ci, ldc, last),
-        2 => nn_tile::<S, 2, NV, MASKED>(k, ai, b, ldb, bias, epi, ci, ldc, last),
-        _ => nn_tile::<S, 3, NV, MASKED>(k, ai, b, ldb, bias, epi, ci, ldc, last),
+            bias
+        };
+        nn_tile_rows::<S, NV, MASKED>(mr, k, ai, b, ldb, aux, epi, c.add(i * ldc), ldc, last);
+        i += mr;
     }
 }
 
@@ -212,8 +289,7 @@ pub(crate) unsafe fn nn<S: Simd>(
     let rem = n % l;
     let last = S::mask(if rem == 0 { l } else { rem });
     let full_last = S::mask(l);
-    // Column blocks: if everything fits in 4 registers, one block; else blocks of 3 registers
-    // (4 for a single row) and a final block of the remaining registers.
+    let epi = Epi::from(epi);
     let blk = Block::<S> {
         m,
         k,
@@ -228,31 +304,26 @@ pub(crate) unsafe fn nn<S: Simd>(
         last,
         full_last,
     };
-    if nvec <= 4 {
-        _ = match nvec {
-            0 => 0,
-            1 => blk.run::<1>(0),
-            2 => blk.run::<2>(0),
-            3 => blk.run::<3>(0),
-            _ => blk.run::<4>(0),
-        };
-        return;
-    }
     let mut col = 0; // in registers
     if m == 1 {
+        // One row: blocks of up to 4 registers, two accumulator sets each (see `nn_row`).
         while nvec - col >= 4 {
             col = blk.run::<4>(col);
         }
-    } else {
-        while nvec - col >= 3 {
-            col = blk.run::<3>(col);
+        match nvec - col {
+            0 => {}
+            1 => _ = blk.run::<1>(col),
+            2 => _ = blk.run::<2>(col),
+            _ => _ = blk.run::<3>(col),
         }
-    }
-    match nvec - col {
-        0 => {}
-        1 => _ = blk.run::<1>(col),
-        2 => _ = blk.run::<2>(col),
-        _ => _ = blk.run::<3>(col),
+    } else {
+        // Several rows: blocks of 2 registers (tiles of `NN_MR × 2`), and one of 1 if `nvec` is odd.
+        while nvec - col >= 2 {
+            col = blk.run::<2>(col);
+        }
+        if nvec - col == 1 {
+            blk.run::<1>(col);
+        }
     }
 }
 
@@ -264,7 +335,7 @@ struct Block<S: Simd> {
     a: A,
     b: *const f32,
     bias: *const f32,
-    epi: Epilogue,
+    epi: Epi,
     c: *mut f32,
     nvec: usize,
     masked_tail: bool,
@@ -370,15 +441,86 @@ unsafe fn nt_rows<S: Simd, const MR: usize>(
 ) {
     let mut j = 0;
     let hj = |j: usize| if h.is_null() { h } else { h.add(j) };
-    while j + 4 <= kk {
-        nt_tile::<S, MR, 4>(n, dy, w.add(j * n), hj(j), dx.add(j), ldx);
-        j += 4;
+    while j + NT_KR <= kk {
+        nt_tile::<S, MR, NT_KR>(n, dy, w.add(j * n), hj(j), dx.add(j), ldx);
+        j += NT_KR;
     }
     match kk - j {
         0 => {}
         1 => nt_tile::<S, MR, 1>(n, dy, w.add(j * n), hj(j), dx.add(j), ldx),
         2 => nt_tile::<S, MR, 2>(n, dy, w.add(j * n), hj(j), dx.add(j), ldx),
         _ => nt_tile::<S, MR, 3>(n, dy, w.add(j * n), hj(j), dx.add(j), ldx),
+    }
+}
+
+/// Rows and columns of `dX` per dot-product tile of [`nt`]: `4 × 3` accumulators (12 FMA chains,
+/// enough to cover two FMA pipes of latency 4), three rows of `W` and one of `dY` in registers.
+/// (`2 × 4` leaves the FMA pipes partly idle with only 8 chains; `3 × 4` makes LLVM spill.)
+const NT_MR: usize = 4;
+/// See [`NT_MR`].
+const NT_KR: usize = 3;
+
+/// The longest reduction for which [`nt`] packs `Wᵀ` and runs the `nn` tiles.
+const NT_PACK_MAX: usize = 64;
+/// Row stride of the packed panel: two registers of up to 16 lanes.
+const NT_PACK_W: usize = 32;
+/// Fewest rows for which packing pays: the copy costs about as much as a few rows of products.
+const NT_PACK_MIN_ROWS: usize = 4;
+
+/// `nt` for a short reduction (`n ≤ NT_PACK_MAX`), such as `dh = dlogits·W2ᵀ` over 27 classes.
+///
+/// A dot-product kernel spends more on the horizontal sums than on the products when each
+/// output has only a few registers of reduction. Instead, for each block of one or two
+/// registers of output columns, the matching rows of `W` are copied transposed into a small
+/// panel, which makes the block an ordinary `nn` product `dY · panel` for the register tiles
+/// above; the copy is paid once and used by all `m` rows.
+#[inline(always)]
+unsafe fn nt_packed<S: Simd>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dy: *const f32,
+    w: *const f32,
+    h: *const f32,
+    dx: *mut f32,
+) {
+    let l = S::LANES;
+    debug_assert!(n <= NT_PACK_MAX && 2 * l <= NT_PACK_W);
+    let mut panel = [0.0f32; NT_PACK_MAX * NT_PACK_W];
+    let nvec = k.div_ceil(l);
+    let rem = k % l;
+    let last = S::mask(if rem == 0 { l } else { rem });
+    let full = S::mask(l);
+    let a = A {
+        ptr: dy,
+        rs: n,
+        cs: 1,
+    };
+    let epi = if h.is_null() {
+        Epi::None
+    } else {
+        Epi::TanhBackward
+    };
+    let mut col = 0; // in registers
+    while col < nvec {
+        let nv = (nvec - col).min(2);
+        let width = nv * l;
+        let j0 = col * l;
+        // panel[p][jj] = W[j0 + jj][p] for the columns that exist; the others are never read.
+        let (cols, wb, pp) = ((k - j0).min(width), w.add(j0 * n), panel.as_mut_ptr());
+        for p in 0..n {
+            for jj in 0..cols {
+                *pp.add(p * width + jj) = *wb.add(jj * n + p);
+            }
+        }
+        let (b, hp, c) = (panel.as_ptr(), h.wrapping_add(j0), dx.add(j0));
+        match (nv, rem != 0 && col + nv == nvec) {
+            (2, true) => nn_colblock::<S, 2, true>(m, n, a, b, width, hp, epi, c, k, last),
+            (2, false) => nn_colblock::<S, 2, false>(m, n, a, b, width, hp, epi, c, k, full),
+            (_, true) => nn_colblock::<S, 1, true>(m, n, a, b, width, hp, epi, c, k, last),
+            (_, false) => nn_colblock::<S, 1, false>(m, n, a, b, width, hp, epi, c, k, full),
+        }
+        col += nv;
     }
 }
 
@@ -397,13 +539,20 @@ pub(crate) unsafe fn nt<S: Simd>(
     h: *const f32,
     dx: *mut f32,
 ) {
+    if n <= NT_PACK_MAX && m >= NT_PACK_MIN_ROWS && n > 0 {
+        nt_packed::<S>(m, n, k, dy, w, h, dx);
+        return;
+    }
     let mut i = 0;
     let hi = |i: usize| if h.is_null() { h } else { h.add(i * k) };
-    while i + 2 <= m {
-        nt_rows::<S, 2>(n, k, dy.add(i * n), w, hi(i), dx.add(i * k), k);
-        i += 2;
+    while i + NT_MR <= m {
+        nt_rows::<S, NT_MR>(n, k, dy.add(i * n), w, hi(i), dx.add(i * k), k);
+        i += NT_MR;
     }
-    if i < m {
-        nt_rows::<S, 1>(n, k, dy.add(i * n), w, hi(i), dx.add(i * k), k);
+    match m - i {
+        0 => {}
+        1 => nt_rows::<S, 1>(n, k, dy.add(i * n), w, hi(i), dx.add(i * k), k),
+        2 => nt_rows::<S, 2>(n, k, dy.add(i * n), w, hi(i), dx.add(i * k), k),
+        _ => nt_rows::<S, 3>(n, k, dy.add(i * n), w, hi(i), dx.add(i * k), k),
     }
 }

@@ -84,6 +84,7 @@ macro_rules! entry_points {
         /// # Safety
         /// See [`gemm::nn`]; the CPU must support the features this function enables.
         #[target_feature(enable = $feat)]
+        #[allow(clippy::too_many_arguments)]
         pub(crate) unsafe fn matmul_nn(
             m: usize,
             k: usize,
@@ -161,8 +162,10 @@ macro_rules! entry_points {
             out: &mut f32,
         ) {
             // SAFETY: forwarded contract.
-            *out =
-                unsafe { elementwise::cross_entropy::<$S>(m, v, logits, targets, dlogits, scratch) }
+            let loss = unsafe {
+                elementwise::cross_entropy::<$S>(m, v, logits, targets, dlogits, scratch)
+            };
+            *out = loss;
         }
     };
 }
@@ -231,6 +234,7 @@ pub(crate) fn matmul_nn(
 }
 
 /// Safe wrapper: `dX = dY·Wᵀ (⊙ (1 − h²))`; `false` on the scalar path.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn matmul_nt(
     k: Kernels,
     m: usize,

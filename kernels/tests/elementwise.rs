@@ -1,0 +1,409 @@
+//! Embedding gather and scatter-add, SGD and the tanh backward on every path.
+//!
+//! Gather and scatter are one implementation for every path and must match a plain loop bit for
+//! bit. SGD and the tanh backward are checked against the exact value (f64) and SIMD against
+//! scalar with bounds derived from their roundings (ε = 2⁻²⁴):
+//!
+//! * SGD: scalar computes `RN(p − RN(lr·g))`, SIMD `RN(p − lr·g)` (one FMA). With
+//!   `y = p − lr·g` exact, the scalar argument is off by `≤ ε|lr·g|` and each final rounding by
+//!   `≤ ε|y|`, so `|Δ| ≤ ε|lr·g| + 2ε|y|`. The crate docs state `|Δ| ≤ ε|lr·g|`, which forgets the
+//!   final roundings: two arguments a hair apart can round to neighbouring floats, one ulp of
+//!   the result apart however small `lr·g` is; see [`sgd_rounding_boundary`].
+//! * tanh backward: scalar `RN(d·RN(1 − RN(h²)))`, SIMD `RN(d·RN(1 − h²))`. With `t = 1 − h²`
+//!   the scalar factor is off by `≤ ε(h² + |t|)`, the SIMD one by `≤ ε|t|`, and the product adds
+//!   `ε|d·t|` each, so scalar `≤ ε|d|(h² + 2|t|)`, SIMD `≤ 2ε|d·t|` from exact, and the two differ
+//!   by at most the sum.
+
+mod common;
+use charmlp_kernels::{KernelError, Kernels};
+use common::*;
+use proptest::prelude::*;
+
+/// Headroom for second-order terms and f64 evaluation of the exact values.
+const SECOND_ORDER: f64 = 1.0 + 1e-6;
+/// 2⁻¹⁴⁹: two half-ulp roundings where the result is subnormal.
+const SUBNORMAL: f64 = 1.0 / (1u128 << 126) as f64 / (1u64 << 23) as f64;
+
+/// Odd lengths (a single lane, every tail below 8 and 16, several registers) and the model's
+/// parameter counts (W1 = 30×200, W2 = 200×27, C = 27×10).
+const LENGTHS: [usize; 10] = [1, 3, 7, 17, 27, 33, 65, 270, 5400, 6000];
+
+// ---------------------------------------------------------------------------------------------
+// Embedding gather / scatter-add.
+
+fn gather_case<const V: usize, const E: usize, const B: usize, const IN: usize, const M: usize>(
+    table: &[f32],
+    ctx: &[u8],
+) {
+    let table = rows::<V, E>(table);
+    let ctx: Box<[[u8; B]; M]> = Box::new(core::array::from_fn(|r| {
+        core::array::from_fn(|j| ctx[r * B + j])
+    }));
+    let mut want = Box::new([[0.0f32; IN]; M]);
+    for r in 0..M {
+        for j in 0..B {
+            want[r][j * E..(j + 1) * E].copy_from_slice(&table[usize::from(ctx[r][j])]);
+        }
+    }
+    for k in all_paths() {
+        let mut out = Box::new([[f32::NAN; IN]; M]);
+        k.embed_gather(&table, &ctx, &mut out).unwrap();
+        assert!(
+            out.as_flattened()
+                .iter()
+                .zip(want.as_flattened())
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{}: gather differs from the plain loop",
+            k.path().name()
+        );
+    }
+}
+
+fn scatter_case<const V: usize, const E: usize, const B: usize, const IN: usize, const M: usize>(
+    dout: &[f32],
+    ctx: &[u8],
+    init: &[f32],
+) {
+    let dout = rows::<M, IN>(dout);
+    let ctx: Box<[[u8; B]; M]> = Box::new(core::array::from_fn(|r| {
+        core::array::from_fn(|j| ctx[r * B + j])
+    }));
+    // The spec: accumulate into dtable row by row, context slot by slot, in f32.
+    let mut want = rows::<V, E>(init);
+    for r in 0..M {
+        for j in 0..B {
+            let row = &mut want[usize::from(ctx[r][j])];
+            for (d, &g) in row.iter_mut().zip(&dout[r][j * E..(j + 1) * E]) {
+                *d += g;
+            }
+        }
+    }
+    for k in all_paths() {
+        let mut dtable = rows::<V, E>(init);
+        k.embed_scatter_add(&dout, &ctx, &mut dtable).unwrap();
+        assert!(
+            dtable
+                .as_flattened()
+                .iter()
+                .zip(want.as_flattened())
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{}: scatter-add differs from the plain loop",
+            k.path().name()
+        );
+    }
+}
+
+fn floats(n: usize) -> impl Strategy<Value = Vec<f32>> {
+    prop::collection::vec(-2.0f32..2.0, n)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    // The model: 27 symbols, 10-wide embeddings, 3 context slots, batch 32.
+    #[test]
+    fn gather_scatter_model(table in floats(27 * 10), ctx in prop::collection::vec(0u8..27, 32 * 3), dout in floats(32 * 30), init in floats(27 * 10)) {
+        gather_case::<27, 10, 3, 30, 32>(&table, &ctx);
+        scatter_case::<27, 10, 3, 30, 32>(&dout, &ctx, &init);
+    }
+
+    // Odd sizes, and few symbols so that indices repeat within and across contexts.
+    #[test]
+    fn gather_scatter_odd(table in floats(3 * 7), ctx in prop::collection::vec(0u8..3, 5 * 4), dout in floats(5 * 28), init in floats(3 * 7)) {
+        gather_case::<3, 7, 4, 28, 5>(&table, &ctx);
+        scatter_case::<3, 7, 4, 28, 5>(&dout, &ctx, &init);
+    }
+
+    #[test]
+    fn gather_scatter_single(table in floats(1), dout in floats(1)) {
+        gather_case::<1, 1, 1, 1, 1>(&table, &[0]);
+        scatter_case::<1, 1, 1, 1, 1>(&dout, &[0], &[0.5]);
+    }
+}
+
+#[test]
+fn gather_scatter_index_out_of_range_writes_nothing() {
+    const SENTINEL: f32 = -3.5;
+    let table: [[f32; 10]; 27] =
+        core::array::from_fn(|i| core::array::from_fn(|j| (i * 10 + j) as f32));
+    let dout = [[1.0f32; 30]; 4];
+    // The first out-of-range index in context order is reported, wherever it sits.
+    let cases: [([[u8; 3]; 4], u8); 4] = [
+        ([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 27]], 27),
+        ([[27, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]], 27),
+        ([[0, 1, 2], [3, 200, 5], [6, 7, 255], [9, 10, 11]], 200),
+        ([[26, 26, 26], [26, 26, 26], [26, 26, 26], [26, 26, 28]], 28),
+    ];
+    for (ctx, bad) in cases {
+        let err = Err(KernelError::IndexOutOfRange {
+            index: usize::from(bad),
+            len: 27,
+        });
+        for k in all_paths() {
+            let name = k.path().name();
+            let mut out = [[SENTINEL; 30]; 4];
+            assert_eq!(k.embed_gather(&table, &ctx, &mut out), err, "{name}");
+            assert!(
+                out.as_flattened()
+                    .iter()
+                    .all(|&x| x.to_bits() == SENTINEL.to_bits()),
+                "{name}: gather wrote before failing"
+            );
+            let mut dtable = [[SENTINEL; 10]; 27];
+            assert_eq!(k.embed_scatter_add(&dout, &ctx, &mut dtable), err, "{name}");
+            assert!(
+                dtable
+                    .as_flattened()
+                    .iter()
+                    .all(|&x| x.to_bits() == SENTINEL.to_bits()),
+                "{name}: scatter wrote before failing"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SGD.
+
+/// Bounds of one element: (scalar vs exact, SIMD vs exact, SIMD vs scalar).
+fn sgd_bounds(p: f32, g: f32, lr: f32) -> (f64, f64, f64) {
+    let lg = (lr as f64 * g as f64).abs();
+    let y = (p as f64 - lr as f64 * g as f64).abs();
+    let scalar = (U * lg + U * (y + U * lg)) * SECOND_ORDER + SUBNORMAL;
+    let simd = U * y * SECOND_ORDER + SUBNORMAL;
+    (scalar, simd, scalar + simd)
+}
+
+/// Runs `sgd` on every path at an unaligned offset inside a guarded buffer, checks the bounds,
+/// and returns the largest `|Δ| / ε|lr·g|` seen between SIMD and scalar (the crate-doc measure).
+fn check_sgd(p: &[f32], g: &[f32], lr: f32, offset: usize) -> f64 {
+    const GUARD: f32 = 4321.5;
+    let n = p.len();
+    let mut want = p.to_vec();
+    Kernels::scalar().sgd(&mut want, g, lr);
+    let mut doc_ratio = 0.0f64;
+    for k in all_paths() {
+        let name = k.path().name();
+        let mut buf = vec![GUARD; offset + n + 16];
+        buf[offset..offset + n].copy_from_slice(p);
+        k.sgd(&mut buf[offset..offset + n], g, lr);
+        assert!(
+            buf[..offset]
+                .iter()
+                .chain(&buf[offset + n..])
+                .all(|&x| x == GUARD),
+            "{name}: sgd wrote outside its slice"
+        );
+        for i in 0..n {
+            let (got, reference) = (buf[offset + i], want[i]);
+            let exact = p[i] as f64 - lr as f64 * g[i] as f64;
+            let (bs, bv, bd) = sgd_bounds(p[i], g[i], lr);
+            let own = if k == Kernels::scalar() { bs } else { bv };
+            let d = (got as f64 - exact).abs();
+            assert!(
+                d <= own,
+                "{name}: sgd p={} g={} lr={lr}: {got:e} vs exact {exact:e}, |Δ| {d:e} > {own:e}",
+                p[i],
+                g[i]
+            );
+            let d = (got as f64 - reference as f64).abs();
+            assert!(
+                d <= bd,
+                "{name}: sgd p={} g={} lr={lr}: {got:e} vs scalar {reference:e}, |Δ| {d:e} > {bd:e}",
+                p[i],
+                g[i]
+            );
+            if d > 0.0 {
+                doc_ratio = doc_ratio.max(d / (U * (lr as f64 * g[i] as f64).abs()));
+            }
+        }
+    }
+    doc_ratio
+}
+
+fn lr() -> impl Strategy<Value = f32> {
+    prop_oneof![
+        Just(0.1f32),
+        Just(0.01),
+        Just(1e-3),
+        Just(1.0),
+        -2.0f32..2.0
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn sgd_simd_vs_scalar(len_idx in 0..LENGTHS.len(), p in floats(6000), g in floats(6000), lr in lr(), offset in 0usize..8, gscale in prop::sample::select(vec![1.0f32, 1e-4, 1e3])) {
+        let n = LENGTHS[len_idx];
+        let g: Vec<f32> = g[..n].iter().map(|&g| g * gscale).collect();
+        check_sgd(&p[..n], &g, lr, offset);
+    }
+}
+
+/// `p` and `g` of different lengths: only the common prefix is updated.
+#[test]
+fn sgd_common_length() {
+    for k in all_paths() {
+        let mut p = [1.0f32; 21];
+        k.sgd(&mut p, &[1.0; 13], 0.5);
+        assert!(
+            p[..13].iter().all(|&x| x == 0.5) && p[13..].iter().all(|&x| x == 1.0),
+            "{}: {p:?}",
+            k.path().name()
+        );
+        let mut p = [1.0f32; 13];
+        k.sgd(&mut p, &[1.0; 21], 0.5);
+        assert!(p.iter().all(|&x| x == 0.5), "{}: {p:?}", k.path().name());
+    }
+}
+
+/// `p = 1`, `lr·g` just above 2⁻²⁵ but rounding to it: the scalar path computes `1 − 2⁻²⁵`, a
+/// tie that rounds to 1; the fused SIMD path sees the exact product, just past the midpoint,
+/// and rounds to `1 − 2⁻²⁴`. They differ by 2⁻²⁴ although `ε|lr·g| ≈ 2⁻⁴⁹`; both are within
+/// the bounds derived in the module docs.
+#[test]
+fn sgd_rounding_boundary() {
+    let lr = 1.0 + f32::EPSILON;
+    let g = f32::from_bits(0x32ff_ffff); // 2⁻²⁵ − 2⁻⁴⁹
+    assert_eq!(lr * g, 2f32.powi(-25));
+    let ratio = check_sgd(&[1.0; 9], &[g; 9], lr, 0);
+    let mut p = [1.0f32];
+    Kernels::scalar().sgd(&mut p, &[g], lr);
+    assert_eq!(p[0], 1.0);
+    for k in simd_paths() {
+        let mut q = [1.0f32];
+        k.sgd(&mut q, &[g], lr);
+        eprintln!(
+            "{}: sgd(1, {g:e}, {lr}) = {:e}, scalar {:e}: |Δ| = {:.3e}·ε|lr·g|",
+            k.path().name(),
+            q[0],
+            p[0],
+            ratio
+        );
+    }
+}
+
+/// How often random updates exceed the crate-doc figure `ε|lr·g|` (informational).
+#[test]
+fn sgd_survey_against_doc_figure() {
+    let mut s = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 40) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+    };
+    for lr in [0.1f32, 0.01] {
+        let p: Vec<f32> = (0..6000).map(|_| next()).collect();
+        let g: Vec<f32> = (0..6000).map(|_| next()).collect();
+        let mut want = p.clone();
+        Kernels::scalar().sgd(&mut want, &g, lr);
+        check_sgd(&p, &g, lr, 3);
+        for k in simd_paths() {
+            let mut got = p.clone();
+            k.sgd(&mut got, &g, lr);
+            let over = (0..6000)
+                .filter(|&i| {
+                    (got[i] as f64 - want[i] as f64).abs() > U * (lr as f64 * g[i] as f64).abs()
+                })
+                .count();
+            let differ = (0..6000).filter(|&i| got[i] != want[i]).count();
+            eprintln!(
+                "{} lr={lr}: {differ}/6000 updates differ from scalar, {over} by more than ε|lr·g|",
+                k.path().name()
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tanh backward.
+
+/// Bounds of one element: (scalar vs exact, SIMD vs exact).
+fn tanh_backward_bounds(h: f32, d: f32) -> (f64, f64) {
+    let (h, d) = (h as f64, d as f64);
+    let t = (1.0 - h * h).abs();
+    let scalar = U * d.abs() * (h * h + 2.0 * t) * SECOND_ORDER + SUBNORMAL;
+    let simd = 2.0 * U * (d * t).abs() * SECOND_ORDER + SUBNORMAL;
+    (scalar, simd)
+}
+
+fn check_tanh_backward(h: &[f32], dh: &[f32], offset: usize) {
+    const GUARD: f32 = -987.25;
+    let n = dh.len();
+    let mut want = dh.to_vec();
+    Kernels::scalar().tanh_backward(h, &mut want);
+    for k in all_paths() {
+        let name = k.path().name();
+        let mut buf = vec![GUARD; offset + n + 16];
+        buf[offset..offset + n].copy_from_slice(dh);
+        k.tanh_backward(h, &mut buf[offset..offset + n]);
+        assert!(
+            buf[..offset]
+                .iter()
+                .chain(&buf[offset + n..])
+                .all(|&x| x == GUARD),
+            "{name}: tanh_backward wrote outside its slice"
+        );
+        for i in 0..n {
+            let (got, reference) = (buf[offset + i], want[i]);
+            let exact = dh[i] as f64 * (1.0 - h[i] as f64 * h[i] as f64);
+            let (bs, bv) = tanh_backward_bounds(h[i], dh[i]);
+            let own = if k == Kernels::scalar() { bs } else { bv };
+            let d = (got as f64 - exact).abs();
+            assert!(
+                d <= own,
+                "{name}: h={} dh={}: {got:e} vs exact {exact:e}, |Δ| {d:e} > {own:e}",
+                h[i],
+                dh[i]
+            );
+            let d = (got as f64 - reference as f64).abs();
+            assert!(
+                d <= bs + bv,
+                "{name}: h={} dh={}: {got:e} vs scalar {reference:e}, |Δ| {d:e} > {:e}",
+                h[i],
+                dh[i],
+                bs + bv
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn tanh_backward_simd_vs_scalar(
+        len_idx in 0..LENGTHS.len(),
+        h in prop::collection::vec(prop_oneof![-1.0f32..=1.0, 0.99f32..=1.0, -1.5f32..1.5], 6000),
+        dh in floats(6000),
+        offset in 0usize..8,
+    ) {
+        let n = LENGTHS[len_idx];
+        check_tanh_backward(&h[..n], &dh[..n], offset);
+    }
+}
+
+#[test]
+fn tanh_backward_values_and_common_length() {
+    for k in all_paths() {
+        let name = k.path().name();
+        // Saturated units pass no gradient; h = 0 passes all of it; h = ±0.5 passes 3/4.
+        let h = [1.0f32, -1.0, 0.0, -0.0, 0.5, -0.5, 1.0, 0.0, 0.5];
+        let mut dh = [2.0f32; 9];
+        k.tanh_backward(&h, &mut dh);
+        assert_eq!(dh, [0.0, 0.0, 2.0, 2.0, 1.5, 1.5, 0.0, 2.0, 1.5], "{name}");
+        // Lengths differ: only the common prefix changes.
+        let mut dh = [2.0f32; 19];
+        k.tanh_backward(&[0.5; 11], &mut dh);
+        assert!(
+            dh[..11].iter().all(|&x| x == 1.5) && dh[11..].iter().all(|&x| x == 2.0),
+            "{name}: {dh:?}"
+        );
+        let mut dh = [2.0f32; 11];
+        k.tanh_backward(&[0.5; 19], &mut dh);
+        assert!(dh.iter().all(|&x| x == 1.5), "{name}: {dh:?}");
+    }
+}
