@@ -1,5 +1,6 @@
 //! The dataset layer: text bytes → items (`Corpus`), items → vocabulary (`Vocab`), items →
 //! (context, target) pairs (`Pairs`), and the shuffled 80/10/10 item split (`Splits`).
+#![cfg(feature = "std")]
 
 use std::path::{Path, PathBuf};
 

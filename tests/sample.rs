@@ -1,5 +1,6 @@
 //! The sampler: reproducible per seed, only vocabulary symbols, validated settings, greedy
 //! decoding at top-k 1, bounded names, and errors (not panics or hangs) for bad weights.
+#![cfg(feature = "std")]
 
 use charmlp::forward::forward_one;
 use charmlp::{Init, Kernels, Params, SampleConfig, SampleError, Sampler, Vocab};

@@ -1,6 +1,7 @@
 //! The training run (`trainer::run`): it learns the names, its report is complete, an
 //! interrupted run resumed from its checkpoint ends bit-identical to an uninterrupted one, files
 //! are written atomically, and bad inputs are errors rather than panics.
+#![cfg(feature = "std")]
 
 use std::path::{Path, PathBuf};
 

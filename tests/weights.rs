@@ -1,5 +1,6 @@
 //! The weights file: a round trip is bit-exact (zero-copy and copying), and every defect is
 //! reported as its own `WeightsError` variant, never a panic.
+#![cfg(feature = "std")]
 
 use charmlp::weights::{self, Aligned, HEADER_LEN, crc32, file_len, read_header, tensor_offset};
 use charmlp::{Init, Params, Vocab, Weights, WeightsError};
