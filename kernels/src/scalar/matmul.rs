@@ -40,17 +40,27 @@ pub fn matmul_nn(
         let xr = &xr[..k];
         let mut j = 0;
         while j + COLS <= n {
-            let mut acc = [0.0f32; COLS];
-            if epi != Epilogue::None {
-                acc.copy_from_slice(&b[j..j + COLS]);
-            }
+            // Eight named sums rather than an array: at `opt-level = "s"` (firmware) the
+            // compiler keeps named locals in registers but not an array it does not unroll.
+            let (mut a0, mut a1, mut a2, mut a3, mut a4, mut a5, mut a6, mut a7) =
+                if epi == Epilogue::None {
+                    (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                } else {
+                    let b = &b[j..j + COLS];
+                    (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
+                };
             for (p, &xv) in xr.iter().enumerate() {
                 let wr = &w[p * n + j..p * n + j + COLS];
-                for (a, &wv) in acc.iter_mut().zip(wr) {
-                    *a += xv * wv;
-                }
+                a0 += xv * wr[0];
+                a1 += xv * wr[1];
+                a2 += xv * wr[2];
+                a3 += xv * wr[3];
+                a4 += xv * wr[4];
+                a5 += xv * wr[5];
+                a6 += xv * wr[6];
+                a7 += xv * wr[7];
             }
-            yr[j..j + COLS].copy_from_slice(&acc);
+            yr[j..j + COLS].copy_from_slice(&[a0, a1, a2, a3, a4, a5, a6, a7]);
             j += COLS;
         }
         for jj in j..n {
