@@ -259,7 +259,9 @@ fn print_table(out: &[Outcome]) {
         let (dv, _) = f(|r| r.dev_loss);
         let (te, ts) = f(|r| r.test_loss);
         let secs: f64 = o.runs.iter().map(|r| r.seconds).sum::<f64>() / o.runs.len() as f64;
-        let test = if o.runs.len() > 1 {
+        let test = if te.is_nan() {
+            "–".to_string()
+        } else if o.runs.len() > 1 {
             format!("{te:.4} ± {ts:.4}")
         } else {
             format!("{te:.4}")
@@ -404,8 +406,9 @@ fn plot(path: &Path, out: &[Outcome]) -> Result<(), Box<dyn std::error::Error>> 
     Ok(())
 }
 
-/// Candidates of the search: compiled shapes within the parameter budget, each with the
-/// scaled init, and with two learning-rate schedules.
+/// Candidates of the search: compiled shapes using between a quarter and all of the parameter
+/// budget, each with the scaled init and two learning-rate schedules (step drop at half, and
+/// cosine from 0.1 to 0.005).
 fn search_rows(a: &Args) -> Vec<Row> {
     let mut rows = Vec::new();
     for (v, b, e, h) in trainer::available_models() {
@@ -413,7 +416,8 @@ fn search_rows(a: &Args) -> Vec<Row> {
             continue;
         }
         let params = v * e + b * e * h + h + h * v + v;
-        if params > a.budget_params {
+        // Within the budget, and not so small that it cannot compete (under a quarter of it).
+        if params > a.budget_params || params * 4 < a.budget_params {
             continue;
         }
         for sched in ["step", "cosine"] {
@@ -479,19 +483,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    print_table(&out);
+    let mut out = out;
     if a.search {
-        // Choose on dev only; report the winner's test loss once.
-        let best = out
-            .iter()
-            .min_by(|x, y| {
-                let d = |o: &Outcome| {
-                    o.runs.iter().map(|r| r.dev_loss).sum::<f32>() / o.runs.len() as f32
-                };
-                d(x).total_cmp(&d(y))
-            })
-            .map(|o| (o.row.clone(), o.runs[0].clone()));
-        if let Some((row, r)) = best {
+        // Choose on dev only; the test loss is reported once, for the winner: every other
+        // candidate's test loss is withheld from the table and the files.
+        let dev =
+            |o: &Outcome| o.runs.iter().map(|r| r.dev_loss).sum::<f32>() / o.runs.len() as f32;
+        let best = (0..out.len()).min_by(|&x, &y| dev(&out[x]).total_cmp(&dev(&out[y])));
+        for (i, o) in out.iter_mut().enumerate() {
+            if Some(i) != best {
+                o.runs.iter_mut().for_each(|r| r.test_loss = f32::NAN);
+            }
+        }
+        print_table(&out);
+        if let Some(o) = best.map(|i| &out[i]) {
+            let (row, r) = (&o.row, &o.runs[0]);
             println!(
                 "\nwinner (by dev loss): block {} emb {} hidden {} init {} schedule {} params {}: dev {:.4}, test {:.4}",
                 row.block,
@@ -504,6 +510,8 @@ fn main() -> ExitCode {
                 r.test_loss
             );
         }
+    } else {
+        print_table(&out);
     }
     if let Err(e) = write_outputs(&a, &out) {
         eprintln!("error: {e}");
