@@ -376,7 +376,9 @@ fn plot(path: &Path, out: &[Outcome]) -> Result<(), Box<dyn std::error::Error>> 
     let (y0, y1) = pts
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
-    let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
+    // Rendered to memory, then written atomically like every file the tools write.
+    let mut svg = String::new();
+    let root = SVGBackend::with_string(&mut svg, (900, 600)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut c = ChartBuilder::on(&root)
         .caption(
@@ -403,6 +405,9 @@ fn plot(path: &Path, out: &[Outcome]) -> Result<(), Box<dyn std::error::Error>> 
             .map(|(x, y, l)| Text::new(l.clone(), (x.log10(), *y), ("sans-serif", 11))),
     )?;
     root.present()?;
+    drop(c);
+    drop(root);
+    write_atomic(path, svg.as_bytes())?;
     Ok(())
 }
 

@@ -244,7 +244,7 @@ fn print_report(r: &Report, out: &std::path::Path) {
 mod plots {
     use std::path::Path;
 
-    use charmlp::trainer::Report;
+    use charmlp::trainer::{Report, write_atomic};
     use plotters::prelude::*;
     use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -276,7 +276,9 @@ mod plots {
         let (lo, hi) = pts
             .iter()
             .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
-        let root = SVGBackend::new(path, (900, 500)).into_drawing_area();
+        // Rendered to memory, then written atomically like every file the tools write.
+        let mut svg = String::new();
+        let root = SVGBackend::with_string(&mut svg, (900, 500)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut c = ChartBuilder::on(&root)
             .caption(
@@ -293,6 +295,9 @@ mod plots {
             .draw()?;
         c.draw_series(LineSeries::new(pts, &BLUE))?;
         root.present()?;
+        drop(c);
+        drop(root);
+        write_atomic(path, svg.as_bytes())?;
         Ok(())
     }
 
@@ -321,7 +326,9 @@ mod plots {
         let (y0, y1) = pts
             .iter()
             .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
-        let root = SVGBackend::new(path, (700, 700)).into_drawing_area();
+        // Rendered to memory, then written atomically like every file the tools write.
+        let mut svg = String::new();
+        let root = SVGBackend::with_string(&mut svg, (700, 700)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut c = ChartBuilder::on(&root)
             .caption("embedding C[:, 0] vs C[:, 1]", ("sans-serif", 18))
@@ -345,6 +352,9 @@ mod plots {
             )
         }))?;
         root.present()?;
+        drop(c);
+        drop(root);
+        write_atomic(path, svg.as_bytes())?;
         Ok(())
     }
 }
