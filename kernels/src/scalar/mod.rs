@@ -10,7 +10,7 @@
 //! const-generic wrappers in [`crate::Kernels`] guarantee the lengths.
 
 mod embed;
-mod exp;
+pub(crate) mod exp;
 mod matmul;
 mod sgd;
 mod softmax;

@@ -5,17 +5,8 @@
 use super::Simd;
 use crate::scalar::{EXP_MIN_ARG, TANH_POLY, TANH_POLY_MAX, TANH_SATURATE};
 
-const LOG2E: f32 = core::f32::consts::LOG2_E;
-const LN2_HI: f32 = 0.693_359_4;
-const LN2_LO: f32 = -2.121_944_4e-4;
-const EXP_P: [f32; 6] = [
-    1.987_569_1e-4,
-    1.398_199_9e-3,
-    8.333_452e-3,
-    4.166_579_6e-2,
-    0.166_666_65,
-    0.5,
-];
+// The same constants as the scalar reference, so both paths run one algorithm.
+use crate::scalar::exp::{EXP_P, LN2_HI, LN2_LO, LOG2E};
 
 /// e^x for x in [EXP_MIN_ARG, 88]; lanes below EXP_MIN_ARG give 0 (NaN stays NaN).
 #[inline(always)]
