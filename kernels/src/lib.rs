@@ -188,12 +188,7 @@ impl Kernels {
         dy: &[[f32; N]; M],
         dw: &mut [[f32; N]; K],
     ) {
-        let (x, dy, dw) = (x.as_flattened(), dy.as_flattened(), dw.as_flattened_mut());
-        // Xᵀ is X read with swapped strides: element (i, p) of Xᵀ is x[p][i].
-        simd_or!(
-            simd::matmul_nn(self, K, M, N, (x, 1, K), dy, None, Epilogue::None, dw),
-            scalar::matmul_tn(M, K, N, x, dy, dw)
-        );
+        self.tn(x, dy, dw);
     }
 
     /// `dx = dy·wᵀ`: the input gradient of a dense layer (overwrites `dx`).
@@ -236,11 +231,7 @@ impl Kernels {
 
     /// `db = Σ_rows dy`: the bias gradient (overwrites `db`).
     pub fn bias_grad<const M: usize, const N: usize>(self, dy: &[[f32; N]; M], db: &mut [f32; N]) {
-        let dy = dy.as_flattened();
-        simd_or!(
-            simd::bias_grad(self, M, N, dy, db),
-            scalar::bias_grad(M, N, dy, db)
-        );
+        self.bias_grad_rows(dy, db);
     }
 
     /// tanh in place.
@@ -276,35 +267,15 @@ impl Kernels {
     /// its gradient `(softmax − onehot)/M`. Stable for any finite logits (±1e30 included).
     ///
     /// # Errors
-    /// [`KernelError::IndexOutOfRange`] if a target is not below `V`; nothing is written then.
+    /// [`KernelError::IndexOutOfRange`] if a target is not below `V`, [`KernelError::EmptyBatch`]
+    /// if `M` is 0; nothing is written then.
     pub fn cross_entropy<const M: usize, const V: usize>(
         self,
         logits: &[[f32; V]; M],
         targets: &[u8; M],
         dlogits: Option<&mut [[f32; V]; M]>,
     ) -> Result<f32, KernelError> {
-        if let Some(&t) = targets.iter().find(|&&t| usize::from(t) >= V) {
-            return Err(KernelError::IndexOutOfRange {
-                index: usize::from(t),
-                len: V,
-            });
-        }
-        let logits = logits.as_flattened();
-        let dlogits = dlogits.map(|d| d.as_flattened_mut());
-        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-        {
-            let mut scratch = [0.0f32; V];
-            if self.path != Path::Scalar {
-                if let Some(loss) =
-                    simd::cross_entropy(self, M, V, logits, targets, dlogits, &mut scratch)
-                {
-                    return Ok(loss);
-                }
-                // Unreachable: a non-scalar path always runs. Fall through to the reference.
-                return scalar::cross_entropy(M, V, logits, targets, None);
-            }
-        }
-        scalar::cross_entropy(M, V, logits, targets, dlogits)
+        self.cross_entropy_rows(logits, targets, dlogits.map(|d| &mut d[..]))
     }
 
     /// Embedding lookup: `out[r] = table[ctx[r][0]] ‖ … ‖ table[ctx[r][B−1]]`.
@@ -323,16 +294,7 @@ impl Kernels {
         ctx: &[[u8; B]; M],
         out: &mut [[f32; IN]; M],
     ) -> Result<(), KernelError> {
-        const { assert!(IN == B * E, "IN must equal B * E") };
-        scalar::embed_gather(
-            V,
-            E,
-            B,
-            M,
-            table.as_flattened(),
-            ctx.as_flattened(),
-            out.as_flattened_mut(),
-        )
+        self.embed_gather_rows(table, ctx, out)
     }
 
     /// The gradient of [`Kernels::embed_gather`]: `dtable[ctx[r][j]] += dout[r][j·E..(j+1)·E]`.
@@ -351,16 +313,7 @@ impl Kernels {
         ctx: &[[u8; B]; M],
         dtable: &mut [[f32; E]; V],
     ) -> Result<(), KernelError> {
-        const { assert!(IN == B * E, "IN must equal B * E") };
-        scalar::embed_scatter_add(
-            V,
-            E,
-            B,
-            M,
-            dout.as_flattened(),
-            ctx.as_flattened(),
-            dtable.as_flattened_mut(),
-        )
+        self.embed_scatter_add_rows(dout, ctx, dtable)
     }
 
     // ---- Row-slice variants: the batch size is a run-time length up to a buffer's capacity. ----
@@ -426,16 +379,7 @@ impl Kernels {
         dw: &mut [[f32; N]; K],
     ) -> Result<(), KernelError> {
         same_rows(x.len(), dy.len())?;
-        let m = x.len();
-        let (x, dy, dw) = (x.as_flattened(), dy.as_flattened(), dw.as_flattened_mut());
-        if m == 0 {
-            dw.fill(0.0);
-            return Ok(());
-        }
-        simd_or!(
-            simd::matmul_nn(self, K, m, N, (x, 1, K), dy, None, Epilogue::None, dw),
-            scalar::matmul_tn(m, K, N, x, dy, dw)
-        );
+        self.tn(x, dy, dw);
         Ok(())
     }
 
@@ -524,17 +468,22 @@ impl Kernels {
             });
         }
         let logits = logits.as_flattened();
-        let dlogits = dlogits.map(|d| d.as_flattened_mut());
+        let mut dlogits = dlogits.map(|d| d.as_flattened_mut());
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-        if self.path != Path::Scalar {
+        {
             let mut scratch = [0.0f32; V];
-            if let Some(loss) =
-                simd::cross_entropy(self, m, V, logits, targets, dlogits, &mut scratch)
-            {
+            let simd = simd::cross_entropy(
+                self,
+                m,
+                V,
+                logits,
+                targets,
+                dlogits.as_deref_mut(),
+                &mut scratch,
+            );
+            if let Some(loss) = simd {
                 return Ok(loss);
             }
-            // Unreachable: a non-scalar path always runs.
-            return scalar::cross_entropy(m, V, logits, targets, None);
         }
         scalar::cross_entropy(m, V, logits, targets, dlogits)
     }
@@ -589,6 +538,21 @@ impl Kernels {
             ctx.as_flattened(),
             dtable.as_flattened_mut(),
         )
+    }
+
+    /// `dw = xᵀ·dy` for `m` rows: `Xᵀ` is `X` read with swapped strides.
+    fn tn<const K: usize, const N: usize>(
+        self,
+        x: &[[f32; K]],
+        dy: &[[f32; N]],
+        dw: &mut [[f32; N]; K],
+    ) {
+        let m = x.len().min(dy.len());
+        let (x, dy, dw) = (x.as_flattened(), dy.as_flattened(), dw.as_flattened_mut());
+        simd_or!(
+            simd::matmul_nn(self, K, m, N, (x, 1, K), dy, None, Epilogue::None, dw),
+            scalar::matmul_tn(m, K, N, x, dy, dw)
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
