@@ -109,14 +109,7 @@ impl Corpus {
     /// # Errors
     /// [`VocabError::ReservedSymbol`] if an item contains `.`.
     pub fn symbol_count(&self) -> Result<usize, VocabError> {
-        let mut set = std::collections::BTreeSet::new();
-        for c in self.items.iter().flat_map(|s| s.chars()) {
-            if c == crate::vocab::TERMINATOR {
-                return Err(VocabError::ReservedSymbol(c));
-            }
-            set.insert(c);
-        }
-        Ok(set.len() + 1)
+        Ok(self.symbols()?.len() + 1)
     }
 
     /// `.` then the sorted distinct characters.
@@ -125,16 +118,26 @@ impl Corpus {
     /// [`VocabError::TooManySymbols`] naming the count and the capacity `V`,
     /// [`VocabError::ReservedSymbol`].
     pub fn vocab<const V: usize>(&self) -> Result<Vocab<V>, VocabError> {
-        let needed = self.symbol_count()?;
-        if needed > V {
+        let set = self.symbols()?;
+        if set.len() + 1 > V {
             return Err(VocabError::TooManySymbols {
-                needed,
+                needed: set.len() + 1,
                 capacity: V,
             });
         }
-        let set: std::collections::BTreeSet<char> =
-            self.items.iter().flat_map(|s| s.chars()).collect();
         Vocab::from_symbols(std::iter::once(crate::vocab::TERMINATOR).chain(set))
+    }
+
+    /// The distinct characters of the items, sorted; `.` among them is an error.
+    fn symbols(&self) -> Result<std::collections::BTreeSet<char>, VocabError> {
+        let mut set = std::collections::BTreeSet::new();
+        for c in self.items.iter().flat_map(|s| s.chars()) {
+            if c == crate::vocab::TERMINATOR {
+                return Err(VocabError::ReservedSymbol(c));
+            }
+            set.insert(c);
+        }
+        Ok(set)
     }
 }
 
