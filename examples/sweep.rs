@@ -291,63 +291,60 @@ fn print_table(out: &[Outcome]) {
     }
 }
 
+/// One result as (column, value) pairs: numbers as text, `None` for a missing or withheld value.
+fn fields(o: &Outcome, r: &Report) -> Vec<(&'static str, Option<String>)> {
+    let f = |x: f32| x.is_finite().then(|| json_f32(x));
+    vec![
+        ("block", Some(r.block.to_string())),
+        ("emb", Some(r.emb.to_string())),
+        ("hidden", Some(r.hidden.to_string())),
+        ("init", Some(format!("\"{}\"", r.init))),
+        ("steps", Some(r.steps.to_string())),
+        ("batch", Some(r.batch.to_string())),
+        ("params", Some(r.params.to_string())),
+        ("seed", Some(r.seed.to_string())),
+        ("train_loss", f(r.train_loss)),
+        ("dev_loss", f(r.dev_loss)),
+        ("test_loss", f(r.test_loss)),
+        ("reported_test_loss", o.row.reported.and_then(f)),
+        ("seconds", Some(format!("{:.3}", r.seconds))),
+        ("us_per_step", Some(format!("{:.3}", r.us_per_step))),
+    ]
+}
+
 fn write_outputs(a: &Args, out: &[Outcome]) -> Result<(), String> {
+    let rows: Vec<_> = out
+        .iter()
+        .flat_map(|o| o.runs.iter().map(move |r| fields(o, r)))
+        .collect();
     if let Some(p) = &a.csv {
-        let mut s = String::from(
-            "block,emb,hidden,init,steps,batch,params,seed,train_loss,dev_loss,test_loss,reported_test_loss,seconds,us_per_step\n",
-        );
-        for o in out {
-            for r in &o.runs {
-                s += &format!(
-                    "{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{:.3}\n",
-                    r.block,
-                    r.emb,
-                    r.hidden,
-                    r.init,
-                    r.steps,
-                    r.batch,
-                    r.params,
-                    r.seed,
-                    r.train_loss,
-                    r.dev_loss,
-                    r.test_loss,
-                    o.row.reported.map(|x| x.to_string()).unwrap_or_default(),
-                    r.seconds,
-                    r.us_per_step
-                );
-            }
+        let mut s = String::new();
+        if let Some(first) = rows.first() {
+            s += &first.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(",");
+            s.push('\n');
+        }
+        for row in &rows {
+            let vals: Vec<String> = row
+                .iter()
+                .map(|(_, v)| v.clone().unwrap_or_default().replace('"', ""))
+                .collect();
+            s += &vals.join(",");
+            s.push('\n');
         }
         write_atomic(p, s.as_bytes()).map_err(|e| e.to_string())?;
     }
     if let Some(p) = &a.json {
-        let mut s = String::from("{\"rows\":[");
-        let mut first = true;
-        for o in out {
-            for r in &o.runs {
-                if !first {
-                    s.push(',');
-                }
-                first = false;
-                s += &format!(
-                    "{{\"block\":{},\"emb\":{},\"hidden\":{},\"init\":\"{}\",\"steps\":{},\"batch\":{},\"params\":{},\"seed\":{},\"train_loss\":{},\"dev_loss\":{},\"test_loss\":{},\"reported_test_loss\":{},\"seconds\":{:.3},\"us_per_step\":{:.3}}}",
-                    r.block,
-                    r.emb,
-                    r.hidden,
-                    r.init,
-                    r.steps,
-                    r.batch,
-                    r.params,
-                    r.seed,
-                    json_f32(r.train_loss),
-                    json_f32(r.dev_loss),
-                    json_f32(r.test_loss),
-                    o.row.reported.map_or("null".to_string(), json_f32),
-                    r.seconds,
-                    r.us_per_step
-                );
-            }
-        }
-        s += "]}\n";
+        let objs: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                let kv: Vec<String> = row
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\":{}", v.as_deref().unwrap_or("null")))
+                    .collect();
+                format!("{{{}}}", kv.join(","))
+            })
+            .collect();
+        let s = format!("{{\"rows\":[{}]}}\n", objs.join(","));
         write_atomic(p, s.as_bytes()).map_err(|e| e.to_string())?;
     }
     if let Some(p) = &a.plot {
