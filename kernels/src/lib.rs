@@ -130,16 +130,7 @@ impl Kernels {
         b: &[f32; N],
         y: &mut [[f32; N]; M],
     ) {
-        self.nn(
-            M,
-            K,
-            N,
-            (x.as_flattened(), K, 1),
-            w.as_flattened(),
-            Some(b),
-            Epilogue::Bias,
-            y.as_flattened_mut(),
-        );
+        self.dense(x, w, Some(b), Epilogue::Bias, y);
     }
 
     /// `y = tanh(x·w + b)`: the hidden layer with bias and activation fused into the store.
@@ -150,16 +141,7 @@ impl Kernels {
         b: &[f32; N],
         y: &mut [[f32; N]; M],
     ) {
-        self.nn(
-            M,
-            K,
-            N,
-            (x.as_flattened(), K, 1),
-            w.as_flattened(),
-            Some(b),
-            Epilogue::BiasTanh,
-            y.as_flattened_mut(),
-        );
+        self.dense(x, w, Some(b), Epilogue::BiasTanh, y);
     }
 
     /// `y = x·w` (no bias).
@@ -169,16 +151,7 @@ impl Kernels {
         w: &[[f32; N]; K],
         y: &mut [[f32; N]; M],
     ) {
-        self.nn(
-            M,
-            K,
-            N,
-            (x.as_flattened(), K, 1),
-            w.as_flattened(),
-            None,
-            Epilogue::None,
-            y.as_flattened_mut(),
-        );
+        self.dense(x, w, None, Epilogue::None, y);
     }
 
     /// `dw = xᵀ·dy`: the weight gradient of a dense layer (overwrites `dw`).
@@ -330,16 +303,7 @@ impl Kernels {
         y: &mut [[f32; N]],
     ) -> Result<(), KernelError> {
         same_rows(x.len(), y.len())?;
-        self.nn(
-            x.len(),
-            K,
-            N,
-            (x.as_flattened(), K, 1),
-            w.as_flattened(),
-            Some(b),
-            Epilogue::Bias,
-            y.as_flattened_mut(),
-        );
+        self.dense(x, w, Some(b), Epilogue::Bias, y);
         Ok(())
     }
 
@@ -355,16 +319,7 @@ impl Kernels {
         y: &mut [[f32; N]],
     ) -> Result<(), KernelError> {
         same_rows(x.len(), y.len())?;
-        self.nn(
-            x.len(),
-            K,
-            N,
-            (x.as_flattened(), K, 1),
-            w.as_flattened(),
-            Some(b),
-            Epilogue::BiasTanh,
-            y.as_flattened_mut(),
-        );
+        self.dense(x, w, Some(b), Epilogue::BiasTanh, y);
         Ok(())
     }
 
@@ -538,6 +493,28 @@ impl Kernels {
             ctx.as_flattened(),
             dtable.as_flattened_mut(),
         )
+    }
+
+    /// `y = epi(x·w (+ b))` over the rows of `x` (the caller checked `y` has as many).
+    fn dense<const K: usize, const N: usize>(
+        self,
+        x: &[[f32; K]],
+        w: &[[f32; N]; K],
+        b: Option<&[f32; N]>,
+        epi: Epilogue,
+        y: &mut [[f32; N]],
+    ) {
+        let b = b.map(|b| &b[..]);
+        self.nn(
+            x.len(),
+            K,
+            N,
+            (x.as_flattened(), K, 1),
+            w.as_flattened(),
+            b,
+            epi,
+            y.as_flattened_mut(),
+        );
     }
 
     /// `dw = xᵀ·dy` for `m` rows: `Xᵀ` is `X` read with swapped strides.
