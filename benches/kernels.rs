@@ -201,7 +201,7 @@ struct Data {
     b2: Box<[f32; V]>,
     dlogits: Box<[[f32; V]; B]>,
     dh: Box<[[f32; H]; B]>,
-    targets: [u8; B],
+    targets: [u16; B],
 }
 
 impl Data {
@@ -217,7 +217,7 @@ impl Data {
             b2: Box::new(boxed::<1, V>(6, 0.1)[0]),
             dlogits: boxed(7, 0.03),
             dh: boxed(8, 0.01),
-            targets: core::array::from_fn(|i| (i * 7 % V) as u8),
+            targets: core::array::from_fn(|i| (i * 7 % V) as u16),
         }
     }
 }
@@ -312,7 +312,7 @@ fn matmuls(c: &mut Criterion) {
         w1,
         Epi::BiasTanh(b1),
         &|k, y| {
-            k.linear_tanh(
+            k.fixed().linear_tanh(
                 &d.x,
                 &d.w1,
                 &d.b1,
@@ -321,7 +321,8 @@ fn matmuls(c: &mut Criterion) {
         },
     );
     matmul_group(c, "fwd1 xW1", (B, IN, H), x, w1, Epi::None, &|k, y| {
-        k.matmul(&d.x, &d.w1, y.as_chunks_mut::<H>().0.try_into().unwrap())
+        k.fixed()
+            .matmul(&d.x, &d.w1, y.as_chunks_mut::<H>().0.try_into().unwrap())
     });
     // Forward, layer 2: h·W2 + b2.
     matmul_group(
@@ -332,7 +333,7 @@ fn matmuls(c: &mut Criterion) {
         w2,
         Epi::Bias(b2),
         &|k, y| {
-            k.linear(
+            k.fixed().linear(
                 &d.h,
                 &d.w2,
                 &d.b2,
@@ -349,7 +350,7 @@ fn matmuls(c: &mut Criterion) {
         dl,
         Epi::None,
         &|k, y| {
-            k.matmul_tn(
+            k.fixed().matmul_tn(
                 &d.h,
                 &d.dlogits,
                 y.as_chunks_mut::<V>().0.try_into().unwrap(),
@@ -364,7 +365,7 @@ fn matmuls(c: &mut Criterion) {
         Mat::t(d.w2.as_flattened(), V),
         Epi::TanhBackward(hf),
         &|k, y| {
-            k.matmul_nt_tanh_backward(
+            k.fixed().matmul_nt_tanh_backward(
                 &d.dlogits,
                 &d.w2,
                 &d.h,
@@ -379,7 +380,10 @@ fn matmuls(c: &mut Criterion) {
         Mat::t(d.x.as_flattened(), IN),
         dh,
         Epi::None,
-        &|k, y| k.matmul_tn(&d.x, &d.dh, y.as_chunks_mut::<H>().0.try_into().unwrap()),
+        &|k, y| {
+            k.fixed()
+                .matmul_tn(&d.x, &d.dh, y.as_chunks_mut::<H>().0.try_into().unwrap())
+        },
     );
     matmul_group(
         c,
@@ -388,7 +392,10 @@ fn matmuls(c: &mut Criterion) {
         dh,
         Mat::t(d.w1.as_flattened(), H),
         Epi::None,
-        &|k, y| k.matmul_nt(&d.dh, &d.w1, y.as_chunks_mut::<IN>().0.try_into().unwrap()),
+        &|k, y| {
+            k.fixed()
+                .matmul_nt(&d.dh, &d.w1, y.as_chunks_mut::<IN>().0.try_into().unwrap())
+        },
     );
 
     // Sampling one symbol: a single row through both layers.
@@ -404,7 +411,7 @@ fn matmuls(c: &mut Criterion) {
         w1,
         Epi::BiasTanh(b1),
         &|k, y| {
-            k.linear_tanh(
+            k.fixed().linear_tanh(
                 x1,
                 &d.w1,
                 &d.b1,
@@ -413,7 +420,8 @@ fn matmuls(c: &mut Criterion) {
         },
     );
     matmul_group(c, "sample1 xW1", (1, IN, H), x1m, w1, Epi::None, &|k, y| {
-        k.matmul(x1, &d.w1, y.as_chunks_mut::<H>().0.try_into().unwrap())
+        k.fixed()
+            .matmul(x1, &d.w1, y.as_chunks_mut::<H>().0.try_into().unwrap())
     });
     matmul_group(
         c,
@@ -423,7 +431,7 @@ fn matmuls(c: &mut Criterion) {
         w2,
         Epi::Bias(b2),
         &|k, y| {
-            k.linear(
+            k.fixed().linear(
                 h1,
                 &d.w2,
                 &d.b2,
@@ -471,7 +479,7 @@ fn tanh(c: &mut Criterion) {
 /// Mean cross-entropy and its gradient, written the obvious way.
 fn naive_cross_entropy(
     logits: &[[f32; V]; B],
-    targets: &[u8; B],
+    targets: &[u16; B],
     dlogits: &mut [[f32; V]; B],
 ) -> f32 {
     let mut total = 0.0f32;
@@ -501,7 +509,7 @@ fn cross_entropy(c: &mut Criterion) {
             &format!("ours-{}", k.path().name()),
             n,
             || {
-                _ = black_box(k.cross_entropy(
+                _ = black_box(k.fixed().cross_entropy(
                     black_box(&logits),
                     black_box(&d.targets),
                     Some(black_box(&mut grad)),

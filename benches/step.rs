@@ -1,70 +1,98 @@
-//! One canonical training step (B=3, E=10, H=200, V=27, batch 32), its forward pass, and
-//! sampling one character, on every kernel path this CPU runs.
+//! One canonical training step (B=3, E=10, H=200, V=27, batch 32) and one sampled character,
+//! through the const-generic owners (`Params`, `Workspace`, `SampleArrays`: what firmware uses)
+//! and through the run-time owners (`ParamsBuf`, `WorkspaceBuf`, `SampleVecs`: what the tools
+//! use), side by side on every kernel path this CPU runs.
 //!
-//! `cargo bench --bench step`
+//! `cargo bench --features std --bench step`
 
-use charmlp::forward::{Activations, forward_batch, forward_one};
-use charmlp::{Init, Kernels, Params, SampleConfig, Sampler, Vocab, Workspace, sample_batch};
-use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
 
+use charmlp::batch::Items;
+use charmlp::sample::{SampleArrays, SampleVecs};
+use charmlp::{
+    Index, Init, Kernels, Params, ParamsBuf, SampleConfig, Sampler, Vocab, VocabBuf, Workspace,
+    WorkspaceBuf,
+};
+use criterion::{Criterion, criterion_group, criterion_main};
+
 type P = Params<27, 3, 10, 30, 200>;
 
-fn data() -> (Vec<[u8; 3]>, Vec<u8>) {
-    let x = (0..10_000u32)
-        .map(|i| {
-            [
-                (i % 27) as u8,
-                ((i * 7 + 3) % 27) as u8,
-                ((i * 13 + 5) % 27) as u8,
-            ]
-        })
-        .collect();
-    let y = (0..10_000u32).map(|i| ((i * 11 + 1) % 27) as u8).collect();
-    (x, y)
+/// A fixed pseudo-corpus over the 26 letters: 2 000 items of 2 to 9 symbols.
+fn corpus() -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..2000u32 {
+        for j in 0..(i % 8 + 2) {
+            out.push(((i * 7 + j * 13) % 26 + 1) as u8);
+        }
+        out.push(0);
+    }
+    out
 }
 
 fn step(c: &mut Criterion) {
-    let (x, y) = data();
+    let text = corpus();
+    let items = Items::U8(&text);
     let mut g = c.benchmark_group("train_step_canonical_b32");
     for k in Kernels::all_supported() {
         let mut p: Box<P> = Box::new(P::init(1, Init::Randn));
         let mut ws: Box<Workspace<27, 3, 10, 30, 200, 32>> = Box::new(Workspace::new(k));
-        let (mut bx, mut by) = ([[0u8; 3]; 32], [0u8; 32]);
+        let (mut bx, mut by) = ([[0 as Index; 3]; 32], [0 as Index; 32]);
         let mut s = 0u64;
-        g.bench_function(k.path().name(), |b| {
+        g.bench_function(format!("const/{}", k.path().name()), |b| {
             b.iter(|| {
-                sample_batch(7, s, &x, &y, &mut bx, &mut by);
+                items.sample_batch(7, s, bx.as_flattened_mut(), &mut by);
                 s += 1;
                 black_box(ws.train_step(&mut p, &bx, &by, 0.01).unwrap())
             })
         });
-    }
-    g.finish();
-    let mut g = c.benchmark_group("forward_canonical_b32");
-    for k in Kernels::all_supported() {
-        let p: Box<P> = Box::new(P::init(1, Init::Randn));
-        let mut act: Box<Activations<27, 30, 200, 32>> = Box::default();
-        g.bench_function(k.path().name(), |b| {
-            b.iter(|| forward_batch(k, p.view(), black_box(&x[..32]), &mut act).unwrap())
+        let mut p = ParamsBuf::init(P::SHAPE, 1, Init::Randn).unwrap();
+        let mut ws = WorkspaceBuf::new(k, P::SHAPE, 32).unwrap();
+        let (mut bx, mut by) = (vec![0 as Index; 3 * 32], vec![0 as Index; 32]);
+        let mut s = 0u64;
+        g.bench_function(format!("runtime/{}", k.path().name()), |b| {
+            b.iter(|| {
+                items.sample_batch(7, s, &mut bx, &mut by);
+                s += 1;
+                black_box(ws.train_step(&mut p.view_mut(), &bx, &by, 0.01).unwrap())
+            })
         });
     }
     g.finish();
 }
 
 fn sample(c: &mut Criterion) {
-    let mut g = c.benchmark_group("sample_canonical_per_char");
+    let mut g = c.benchmark_group("sample_char_canonical");
     let p: Box<P> = Box::new(P::init(1, Init::Scaled));
-    let vocab: Vocab<27> = Vocab::from_symbols(".abcdefghijklmnopqrstuvwxyz".chars()).unwrap();
+    let pb = ParamsBuf::init(P::SHAPE, 1, Init::Scaled).unwrap();
+    let symbols = ".abcdefghijklmnopqrstuvwxyz";
+    let vocab: Vocab<27> = Vocab::from_symbols(symbols.chars()).unwrap();
+    let vb = VocabBuf::from_symbols(symbols.chars()).unwrap();
+    let ctx: [Index; 3] = [1, 2, 3];
     for k in Kernels::all_supported() {
-        let mut logits = [0.0f32; 27];
-        g.bench_function(format!("forward_one/{}", k.path().name()), |b| {
-            b.iter(|| forward_one(k, p.view(), black_box(&[1, 2, 3]), &mut logits).unwrap())
+        let mut s = Sampler::new(
+            p.view(),
+            vocab.view(),
+            k,
+            1,
+            SampleConfig::default(),
+            SampleArrays::<27, 30, 200>::new(),
+        )
+        .unwrap();
+        g.bench_function(format!("const/{}", k.path().name()), |b| {
+            b.iter(|| s.next_index(black_box(&ctx)).unwrap())
         });
-        let mut s = Sampler::new(p.view(), &vocab, k, 1, SampleConfig::default()).unwrap();
-        g.bench_function(format!("next_index/{}", k.path().name()), |b| {
-            b.iter(|| s.next_index(black_box(&[1, 2, 3])).unwrap())
+        let mut s = Sampler::new(
+            pb.view(),
+            vb.view(),
+            k,
+            1,
+            SampleConfig::default(),
+            SampleVecs::new(P::SHAPE),
+        )
+        .unwrap();
+        g.bench_function(format!("runtime/{}", k.path().name()), |b| {
+            b.iter(|| s.next_index(black_box(&ctx)).unwrap())
         });
     }
     g.finish();

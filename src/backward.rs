@@ -8,75 +8,61 @@
 //! demb = dpre·W1ᵀ,   dC[ctx] += demb                    (scatter-add)
 //! ```
 
-use charmlp_kernels::{KernelError, Kernels};
+use charmlp_kernels::{Index, KernelError, Kernels, Mat, MatMut};
 
-use crate::forward::Activations;
-use crate::params::{Params, ParamsRef};
+use crate::forward::rows_of;
+use crate::params::{ParamsView, ParamsViewMut};
 
-/// Scratch for the backward pass of up to `N` rows.
-#[derive(Debug, Clone)]
-pub struct BackwardScratch<const IN: usize, const H: usize, const N: usize> {
-    /// Gradient at the hidden pre-activation.
-    pub dpre: [[f32; H]; N],
-    /// Gradient at the concatenated embeddings.
-    pub demb: [[f32; IN]; N],
-}
-
-impl<const IN: usize, const H: usize, const N: usize> BackwardScratch<IN, H, N> {
-    /// Zeroed buffers.
-    pub const fn new() -> Self {
-        BackwardScratch {
-            dpre: [[0.0; H]; N],
-            demb: [[0.0; IN]; N],
-        }
-    }
-}
-
-impl<const IN: usize, const H: usize, const N: usize> Default for BackwardScratch<IN, H, N> {
-    fn default() -> Self {
-        Self::new()
-    }
+/// What the backward pass reads from the forward pass, and its scratch, for `n` rows.
+#[derive(Debug)]
+pub struct BackwardBufs<'a> {
+    /// The concatenated embeddings of the forward pass, `n × IN` (or more rows).
+    pub emb: &'a [f32],
+    /// The hidden activations of the forward pass, `n × H` (or more rows).
+    pub h: &'a [f32],
+    /// `∂loss/∂logits`, `n × V` (or more rows).
+    pub dlogits: &'a [f32],
+    /// Scratch: the gradient at the hidden pre-activation, room for `n × H`.
+    pub dpre: &'a mut [f32],
+    /// Scratch: the gradient at the embeddings, room for `n × IN`.
+    pub demb: &'a mut [f32],
 }
 
 /// Writes the gradient of the loss with respect to every parameter into `grads`, given the
-/// forward activations of `ctx.len()` rows and `dlogits` for the same rows.
+/// forward activations and `dlogits` of the `n` contexts in `ctx`.
 ///
 /// # Errors
-/// [`KernelError::RowMismatch`] if `dlogits` and `ctx` disagree or exceed `N` rows,
-/// [`KernelError::IndexOutOfRange`] for a context index not below `V`.
-#[allow(clippy::too_many_arguments)]
-pub fn backward<
-    const V: usize,
-    const B: usize,
-    const E: usize,
-    const IN: usize,
-    const H: usize,
-    const N: usize,
->(
+/// [`KernelError::Shape`] if a buffer has room for fewer than `n` rows or `grads` has another
+/// shape, [`KernelError::IndexOutOfRange`] for a context index not below `V`.
+pub fn backward(
     k: Kernels,
-    p: ParamsRef<'_, V, B, E, IN, H>,
-    ctx: &[[u8; B]],
-    act: &Activations<V, IN, H, N>,
-    dlogits: &[[f32; V]],
-    scratch: &mut BackwardScratch<IN, H, N>,
-    grads: &mut Params<V, B, E, IN, H>,
+    p: &ParamsView<'_>,
+    ctx: &[Index],
+    b: BackwardBufs<'_>,
+    grads: &mut ParamsViewMut<'_>,
 ) -> Result<(), KernelError> {
-    let n = ctx.len();
-    if n > N || dlogits.len() != n {
-        return Err(KernelError::RowMismatch {
-            expected: n.min(N),
-            found: dlogits.len().max(n),
+    let s = p.shape();
+    if grads.shape() != s {
+        return Err(KernelError::Shape {
+            what: "gradient parameters (= the model's parameter count)",
+            expected: s.param_count(),
+            found: grads.shape().param_count(),
         });
     }
-    let (h, emb) = (&act.h[..n], &act.emb[..n]);
-    let (dpre, demb) = (&mut scratch.dpre[..n], &mut scratch.demb[..n]);
-    k.matmul_tn_rows(h, dlogits, &mut grads.w2)?;
-    k.bias_grad_rows(dlogits, &mut grads.b2);
-    k.matmul_nt_tanh_backward_rows(dlogits, p.w2, h, dpre)?;
-    k.matmul_tn_rows(emb, dpre, &mut grads.w1)?;
-    k.bias_grad_rows(dpre, &mut grads.b1);
-    k.matmul_nt_rows(dpre, p.w1, demb)?;
-    grads.c.as_flattened_mut().fill(0.0);
-    k.embed_scatter_add_rows(demb, ctx, &mut grads.c)?;
+    let n = rows_of(ctx, s.block())?;
+    let emb = Mat::prefix(b.emb, n, s.input())?;
+    let h = Mat::prefix(b.h, n, s.hidden())?;
+    let dlogits = Mat::prefix(b.dlogits, n, s.vocab())?;
+    let mut dpre = MatMut::prefix(b.dpre, n, s.hidden())?;
+    let mut demb = MatMut::prefix(b.demb, n, s.input())?;
+    k.matmul_tn(h, dlogits, grads.w2_mut())?;
+    k.bias_grad(dlogits, grads.b2_mut())?;
+    k.matmul_nt_tanh_backward(dlogits, p.w2(), h, dpre.reborrow())?;
+    k.matmul_tn(emb, dpre.as_mat(), grads.w1_mut())?;
+    k.bias_grad(dpre.as_mat(), grads.b1_mut())?;
+    k.matmul_nt(dpre.as_mat(), p.w1(), demb.reborrow())?;
+    let mut dc = grads.c_mut();
+    dc.as_mut_slice().fill(0.0);
+    k.embed_scatter_add(demb.as_mat(), ctx, dc)?;
     Ok(())
 }

@@ -1,14 +1,39 @@
-//! (std) Text → items → vocabulary → contexts/targets → shuffled train/dev/test splits.
+//! (std) A text file → items → vocabulary → the 80/10/10 split, stored once as symbol indices.
+//!
+//! [`Corpus::load`] reads at most a given number of bytes, checks the text line by line, builds
+//! the vocabulary (`.` then the sorted distinct characters) or encodes with a given one, shuffles
+//! the items and lays them out in split order as the [`Items`] of [`crate::batch`]: one symbol
+//! index per character plus a terminator per item (one byte each for up to 256 symbols). The
+//! (context, target) pairs are built on the fly from there, so memory stays near the size of the
+//! text: the file's bytes, 4 bytes per item and the symbols at the peak, the symbols alone after.
+//!
+//! What the text must be: UTF-8 (a leading BOM is dropped), one item per line (`\n` or `\r\n`),
+//! no control characters and no `.` (the terminator) inside an item. Empty lines are skipped
+//! and counted. Each defect is a [`DataError`] naming its 1-based line.
 
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
 use std::string::{String, ToString};
 use std::vec::Vec;
-use std::{fmt, fs, io, path::Path};
+use std::{fmt, format};
 
+use charmlp_kernels::Index;
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::error::VocabError;
-use crate::vocab::Vocab;
+use crate::batch::Items;
+use crate::checkpoint::SplitMode;
+use crate::pyrandom::PyRandom;
+use crate::shape::Shape;
+use crate::vocab::{TERMINATOR, VocabBuf, VocabView};
+use crate::weights::crc32;
+
+/// The default cap on a data file's size: 1 GiB.
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+/// The largest cap: item offsets are stored as `u32`.
+pub const MAX_BYTES: u64 = u32::MAX as u64;
 
 /// Why a dataset could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,206 +45,420 @@ pub enum DataError {
         path: String,
         /// What the OS said.
         kind: io::ErrorKind,
+        /// The OS message.
+        message: String,
     },
+    /// The file is larger than the cap.
+    TooLarge {
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// The text is UTF-16 (with or without a byte-order mark), not UTF-8.
+    Utf16,
     /// A line is not valid UTF-8.
     NotUtf8 {
         /// 1-based line number.
         line: usize,
     },
+    /// A control character (NUL, tab, …) inside an item.
+    ControlChar {
+        /// 1-based line number.
+        line: usize,
+        /// The character.
+        ch: char,
+    },
+    /// `.` is the end-of-item marker and cannot appear inside an item.
+    Terminator {
+        /// 1-based line number.
+        line: usize,
+    },
+    /// A character outside a given vocabulary.
+    Unknown {
+        /// 1-based line number.
+        line: usize,
+        /// The character.
+        ch: char,
+    },
+    /// More distinct symbols than a vocabulary can hold.
+    TooManySymbols {
+        /// Symbols needed, `.` included.
+        needed: usize,
+        /// The most there can be.
+        max: usize,
+    },
     /// No items: the file is empty or has only blank lines.
     Empty,
-    /// The text does not fit the vocabulary (too many symbols, or a reserved one).
-    Vocab(VocabError),
 }
 
 impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DataError::Io { path, kind } => write!(f, "cannot read {path}: {kind}"),
+            DataError::Io { path, message, .. } => write!(f, "cannot read {path}: {message}"),
+            DataError::TooLarge { limit } => write!(
+                f,
+                "the data file is larger than {limit} bytes (raise the limit with --max-data-bytes)"
+            ),
+            DataError::Utf16 => f.write_str(
+                "the data file is UTF-16, not UTF-8 (convert it, e.g. with `iconv -f UTF-16 -t UTF-8`)",
+            ),
             DataError::NotUtf8 { line } => write!(f, "line {line} is not valid UTF-8"),
+            DataError::ControlChar { line, ch } => write!(
+                f,
+                "line {line} contains the control character U+{:04X}; items must be plain text",
+                u32::from(*ch)
+            ),
+            DataError::Terminator { line } => write!(
+                f,
+                "line {line} contains '.', which is reserved as the end-of-item marker"
+            ),
+            DataError::Unknown { line, ch } => write!(
+                f,
+                "line {line} contains {ch:?}, which is not in the model's vocabulary"
+            ),
+            DataError::TooManySymbols { needed, max } => write!(
+                f,
+                "the text has {needed} distinct symbols (with the '.' terminator); at most {max} are supported"
+            ),
             DataError::Empty => {
                 f.write_str("the dataset has no items (empty file or only blank lines)")
             }
-            DataError::Vocab(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for DataError {}
 
-impl From<VocabError> for DataError {
-    fn from(e: VocabError) -> Self {
-        DataError::Vocab(e)
+/// How to load a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Refuse files larger than this many bytes.
+    pub max_bytes: u64,
+    /// How to shuffle the items before the split.
+    pub split_mode: SplitMode,
+    /// The shuffle's seed.
+    pub split_seed: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_bytes: DEFAULT_MAX_BYTES,
+            split_mode: SplitMode::Charmlp,
+            split_seed: 42,
+        }
     }
 }
 
-/// The items of a text file, one per line.
+/// Symbol indices in split order (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Store {
+    U8(Vec<u8>),
+    U16(Vec<Index>),
+}
+
+impl Store {
+    fn items(&self, r: core::ops::Range<usize>) -> Items<'_> {
+        match self {
+            Store::U8(s) => Items::U8(&s[r]),
+            Store::U16(s) => Items::U16(&s[r]),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Store::U8(s) => s.len(),
+            Store::U16(s) => s.len(),
+        }
+    }
+}
+
+/// A loaded dataset: its vocabulary and its items in split order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Corpus {
-    /// Non-empty lines, without line terminators, in file order.
-    pub items: Vec<String>,
-    /// Empty lines skipped.
-    pub empty_lines: usize,
+    vocab: VocabBuf,
+    store: Store,
+    /// Pair positions of train, dev, test.
+    splits: [core::ops::Range<usize>; 3],
+    split_items: [usize; 3],
+    empty_lines: usize,
+    file_len: u64,
+    file_crc: u32,
 }
 
 impl Corpus {
-    /// Parses text bytes: a leading UTF-8 BOM is dropped, lines end at `\n` with an optional
-    /// `\r` before it, empty lines are skipped and counted.
+    /// Reads and loads a file (see [`Corpus::from_bytes`]); at most `opts.max_bytes` are read.
     ///
     /// # Errors
-    /// [`DataError::NotUtf8`] naming the first bad line, [`DataError::Empty`].
-    pub fn parse(bytes: &[u8]) -> Result<Corpus, DataError> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let mut items = Vec::new();
+    /// [`DataError::Io`], [`DataError::TooLarge`], and those of [`Corpus::from_bytes`].
+    pub fn load(
+        path: &Path,
+        vocab: Option<VocabView<'_>>,
+        opts: &LoadOptions,
+    ) -> Result<Corpus, DataError> {
+        let bytes = read_capped(path, opts.max_bytes.min(MAX_BYTES))?;
+        Corpus::from_bytes(&bytes, vocab, opts)
+    }
+
+    /// Loads text bytes: checks every line, builds the vocabulary from the text (or encodes with
+    /// `vocab`), shuffles the items per `opts` and cuts them at `⌊0.8n⌋` and `⌊0.9n⌋`, as
+    /// makemore does.
+    ///
+    /// # Errors
+    /// Each defect of the text is a [`DataError`] naming its line; [`DataError::Empty`] for no
+    /// items; [`DataError::TooLarge`] for more than [`MAX_BYTES`].
+    pub fn from_bytes(
+        bytes: &[u8],
+        vocab: Option<VocabView<'_>>,
+        opts: &LoadOptions,
+    ) -> Result<Corpus, DataError> {
+        if bytes.len() as u64 > MAX_BYTES {
+            return Err(DataError::TooLarge { limit: MAX_BYTES });
+        }
+        let file_crc = crc32(bytes);
+        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let base = bytes.len() - text.len();
+        if looks_utf16(text) {
+            return Err(DataError::Utf16);
+        }
+        // Pass 1: check every line, find the items and the symbols.
+        let mut starts: Vec<u32> = Vec::new();
+        let mut set = BTreeSet::new();
         let mut empty_lines = 0;
-        let mut lines = bytes.split(|&b| b == b'\n').enumerate().peekable();
-        while let Some((i, line)) = lines.next() {
-            // The piece after a final newline is not a line.
-            if line.is_empty() && lines.peek().is_none() {
-                break;
-            }
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let text = std::str::from_utf8(line).map_err(|_| DataError::NotUtf8 { line: i + 1 })?;
-            if text.is_empty() {
+        let mut chars = 0usize;
+        for (i, line) in lines(text) {
+            let s = check_line(line, i + 1)?;
+            if s.is_empty() {
                 empty_lines += 1;
-            } else {
-                items.push(String::from(text));
+                continue;
             }
-        }
-        if items.is_empty() {
-            return Err(DataError::Empty);
-        }
-        Ok(Corpus { items, empty_lines })
-    }
-
-    /// Reads and parses a file.
-    ///
-    /// # Errors
-    /// [`DataError::Io`] and those of [`Corpus::parse`].
-    pub fn read(path: &Path) -> Result<Corpus, DataError> {
-        let bytes = fs::read(path).map_err(|e| DataError::Io {
-            path: path.display().to_string(),
-            kind: e.kind(),
-        })?;
-        Corpus::parse(&bytes)
-    }
-
-    /// The number of distinct symbols, the `.` terminator included (the smallest `V` that fits).
-    ///
-    /// # Errors
-    /// [`VocabError::ReservedSymbol`] if an item contains `.`.
-    pub fn symbol_count(&self) -> Result<usize, VocabError> {
-        Ok(self.symbols()?.len() + 1)
-    }
-
-    /// `.` then the sorted distinct characters.
-    ///
-    /// # Errors
-    /// [`VocabError::TooManySymbols`] naming the count and the capacity `V`,
-    /// [`VocabError::ReservedSymbol`].
-    pub fn vocab<const V: usize>(&self) -> Result<Vocab<V>, VocabError> {
-        let set = self.symbols()?;
-        if set.len() + 1 > V {
-            return Err(VocabError::TooManySymbols {
-                needed: set.len() + 1,
-                capacity: V,
-            });
-        }
-        Vocab::from_symbols(std::iter::once(crate::vocab::TERMINATOR).chain(set))
-    }
-
-    /// The distinct characters of the items, sorted; `.` among them is an error.
-    fn symbols(&self) -> Result<std::collections::BTreeSet<char>, VocabError> {
-        let mut set = std::collections::BTreeSet::new();
-        for c in self.items.iter().flat_map(|s| s.chars()) {
-            if c == crate::vocab::TERMINATOR {
-                return Err(VocabError::ReservedSymbol(c));
-            }
-            set.insert(c);
-        }
-        Ok(set)
-    }
-}
-
-/// Contexts and targets of one split.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pairs<const B: usize> {
-    /// The `B` previous symbol indices, `.`-padded at the start of each item.
-    pub x: Vec<[u8; B]>,
-    /// The next symbol index (`0` = end of item).
-    pub y: Vec<u8>,
-}
-
-impl<const B: usize> Pairs<B> {
-    /// Every (context, next) pair of `items`, makemore's `build_dataset`.
-    ///
-    /// # Errors
-    /// [`VocabError::Unknown`] for a character outside `vocab`.
-    pub fn build<const V: usize>(items: &[String], vocab: &Vocab<V>) -> Result<Self, VocabError> {
-        let mut p = Pairs {
-            x: Vec::new(),
-            y: Vec::new(),
-        };
-        for w in items {
-            let mut ctx = [0u8; B];
-            for c in w.chars().map(Some).chain(std::iter::once(None)) {
-                let ix = match c {
-                    Some(c) => vocab.encode(c)?,
-                    None => 0,
-                };
-                p.x.push(ctx);
-                p.y.push(ix);
-                if B > 0 {
-                    ctx.copy_within(1.., 0);
-                    ctx[B - 1] = ix;
+            for c in s.chars() {
+                chars += 1;
+                match vocab {
+                    Some(v) => {
+                        v.encode(c)
+                            .map_err(|_| DataError::Unknown { line: i + 1, ch: c })?;
+                    }
+                    None => {
+                        set.insert(c);
+                    }
                 }
             }
+            let at = line.as_ptr() as usize - text.as_ptr() as usize + base;
+            starts.push(at as u32);
         }
-        Ok(p)
-    }
-
-    /// Number of pairs.
-    pub fn len(&self) -> usize {
-        self.y.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.y.is_empty()
-    }
-}
-
-/// The lecture's splits: items shuffled with a seed, then 80% / 10% / 10% by item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Splits<const B: usize> {
-    /// Training pairs.
-    pub train: Pairs<B>,
-    /// Development (validation) pairs.
-    pub dev: Pairs<B>,
-    /// Test pairs.
-    pub test: Pairs<B>,
-}
-
-impl<const B: usize> Splits<B> {
-    /// Shuffles a copy of the items (Fisher–Yates, `Xoshiro256PlusPlus` from `seed`) and cuts
-    /// at `⌊0.8n⌋` and `⌊0.9n⌋`, as makemore does.
-    ///
-    /// # Errors
-    /// [`VocabError::Unknown`] for a character outside `vocab`.
-    pub fn new<const V: usize>(
-        items: &[String],
-        vocab: &Vocab<V>,
-        seed: u64,
-    ) -> Result<Self, VocabError> {
-        let mut items = items.to_vec();
-        shuffle(&mut items, seed);
-        let n = items.len();
-        let (n1, n2) = (n * 8 / 10, n * 9 / 10);
-        Ok(Splits {
-            train: Pairs::build(&items[..n1], vocab)?,
-            dev: Pairs::build(&items[n1..n2], vocab)?,
-            test: Pairs::build(&items[n2..], vocab)?,
+        if starts.is_empty() {
+            return Err(DataError::Empty);
+        }
+        let vocab = match vocab {
+            Some(v) => VocabBuf::from_view(v),
+            None => {
+                if set.len() + 1 > Shape::MAX_VOCAB {
+                    return Err(DataError::TooManySymbols {
+                        needed: set.len() + 1,
+                        max: Shape::MAX_VOCAB,
+                    });
+                }
+                // No '.' in the set (checked per line), so this cannot fail.
+                VocabBuf::from_set(&set).map_err(|_| DataError::Terminator { line: 0 })?
+            }
+        };
+        // Shuffle the items (their start offsets) and lay them out in that order.
+        shuffle_items(&mut starts, opts);
+        let n = starts.len();
+        let cuts = [n * 8 / 10, n * 9 / 10];
+        let total = chars + n;
+        let v = vocab.view();
+        let mut positions = [0usize; 2];
+        let store = if vocab.len() <= 256 {
+            let mut out = Vec::with_capacity(total);
+            encode_items(bytes, &starts, cuts, &mut positions, |c| {
+                // The index fits a byte (≤ 256 symbols) and exists (checked in pass 1).
+                out.push(v.encode(c).unwrap_or(0) as u8);
+            });
+            Store::U8(out)
+        } else {
+            let mut out = Vec::with_capacity(total);
+            encode_items(bytes, &starts, cuts, &mut positions, |c| {
+                out.push(v.encode(c).unwrap_or(0));
+            });
+            Store::U16(out)
+        };
+        let end = store.len();
+        Ok(Corpus {
+            vocab,
+            store,
+            splits: [
+                0..positions[0],
+                positions[0]..positions[1],
+                positions[1]..end,
+            ],
+            split_items: [cuts[0], cuts[1] - cuts[0], n - cuts[1]],
+            empty_lines,
+            file_len: bytes.len() as u64,
+            file_crc,
         })
+    }
+
+    /// The vocabulary.
+    pub fn vocab(&self) -> &VocabBuf {
+        &self.vocab
+    }
+
+    /// The training split.
+    pub fn train(&self) -> Items<'_> {
+        self.store.items(self.splits[0].clone())
+    }
+
+    /// The development (validation) split.
+    pub fn dev(&self) -> Items<'_> {
+        self.store.items(self.splits[1].clone())
+    }
+
+    /// The test split.
+    pub fn test(&self) -> Items<'_> {
+        self.store.items(self.splits[2].clone())
+    }
+
+    /// Every item (in split order).
+    pub fn all(&self) -> Items<'_> {
+        self.store.items(0..self.store.len())
+    }
+
+    /// Items in train, dev, test.
+    pub fn split_items(&self) -> [usize; 3] {
+        self.split_items
+    }
+
+    /// Items in the file.
+    pub fn items(&self) -> usize {
+        self.split_items.iter().sum()
+    }
+
+    /// Empty lines skipped.
+    pub fn empty_lines(&self) -> usize {
+        self.empty_lines
+    }
+
+    /// The file's length in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.file_len
+    }
+
+    /// The CRC-32 of the file's bytes.
+    pub fn file_crc(&self) -> u32 {
+        self.file_crc
+    }
+
+    /// The items of a split as strings (for tests and for tagging samples).
+    pub fn strings(&self, items: Items<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        for i in 0..items.pairs() {
+            let mut none = [0; 0];
+            let s = items.pair(i, &mut none);
+            if s == 0 {
+                out.push(core::mem::take(&mut cur));
+            } else {
+                cur.push(self.vocab.decode(s).unwrap_or('?'));
+            }
+        }
+        out
+    }
+}
+
+/// Reads `path`, refusing more than `max` bytes: a regular file is checked by its size before
+/// reading; anything else (a pipe, `/dev/zero`) is read in chunks and refused at the cap, or at
+/// the first NUL byte, whichever comes first.
+fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, DataError> {
+    let io = |e: io::Error| DataError::Io {
+        path: path.display().to_string(),
+        kind: e.kind(),
+        message: e.to_string(),
+    };
+    let mut f = File::open(path).map_err(io)?;
+    let meta = f.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(DataError::Io {
+            path: path.display().to_string(),
+            kind: io::ErrorKind::InvalidInput,
+            message: "is a directory".into(),
+        });
+    }
+    if meta.is_file() && meta.len() > max {
+        return Err(DataError::TooLarge { limit: max });
+    }
+    let mut out = Vec::new();
+    let mut chunk = std::vec![0u8; 1 << 16];
+    loop {
+        let n = match f.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        if (out.len() + n) as u64 > max {
+            return Err(DataError::TooLarge { limit: max });
+        }
+        out.extend_from_slice(&chunk[..n]);
+        // A NUL byte means binary or UTF-16: stop reading (the checks below name it).
+        if chunk[..n].contains(&0) {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// UTF-16 by its byte-order mark, or by NUL bytes in every other position of the first line.
+fn looks_utf16(text: &[u8]) -> bool {
+    if text.starts_with(b"\xFF\xFE") || text.starts_with(b"\xFE\xFF") {
+        return true;
+    }
+    let head = &text[..text.len().min(256)];
+    if head.len() < 4 {
+        return false;
+    }
+    let nul_at = |parity: usize| {
+        head.iter()
+            .enumerate()
+            .filter(|(i, b)| i % 2 == parity && **b == 0)
+            .count()
+    };
+    let half = head.len() / 2;
+    nul_at(0) * 4 >= half * 3 || nul_at(1) * 4 >= half * 3
+}
+
+/// The lines of `text` with their 0-based numbers: split at `\n`, a trailing `\r` removed; the
+/// piece after a final newline is not a line.
+fn lines(text: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut it = text.split(|&b| b == b'\n').enumerate().peekable();
+    core::iter::from_fn(move || {
+        let (i, line) = it.next()?;
+        if line.is_empty() && it.peek().is_none() {
+            return None;
+        }
+        Some((i, line.strip_suffix(b"\r").unwrap_or(line)))
+    })
+}
+
+/// Checks one line (1-based number `line`) and returns it as text.
+fn check_line(line: &[u8], n: usize) -> Result<&str, DataError> {
+    let s = std::str::from_utf8(line).map_err(|_| DataError::NotUtf8 { line: n })?;
+    for c in s.chars() {
+        if c == TERMINATOR {
+            return Err(DataError::Terminator { line: n });
+        }
+        if c.is_control() {
+            return Err(DataError::ControlChar { line: n, ch: c });
+        }
+    }
+    Ok(s)
+}
+
+/// Shuffles item start offsets as `opts` says (the same permutation as shuffling the items).
+fn shuffle_items(starts: &mut [u32], opts: &LoadOptions) {
+    match opts.split_mode {
+        SplitMode::Python => PyRandom::from_seed_u64(opts.split_seed).shuffle(starts),
+        _ => shuffle(starts, opts.split_seed),
     }
 }
 
@@ -229,5 +468,59 @@ pub fn shuffle<T>(v: &mut [T], seed: u64) {
     for i in (1..v.len()).rev() {
         let j = ((u128::from(rng.next_u64()) * (i as u128 + 1)) >> 64) as usize;
         v.swap(i, j);
+    }
+}
+
+/// Feeds the characters of each item (starting at `starts`, in that order) to `push`, `0` after
+/// each item; records in `positions` where items `cuts[0]` and `cuts[1]` start.
+fn encode_items(
+    bytes: &[u8],
+    starts: &[u32],
+    cuts: [usize; 2],
+    positions: &mut [usize; 2],
+    mut push: impl FnMut(char),
+) {
+    let mut at = 0usize;
+    let mut terminators = 0usize;
+    for (k, &s) in starts.iter().enumerate() {
+        for (c, cut) in cuts.iter().enumerate() {
+            if k == *cut {
+                positions[c] = at;
+            }
+        }
+        let rest = &bytes[s as usize..];
+        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let line = rest[..end].strip_suffix(b"\r").unwrap_or(&rest[..end]);
+        // Checked in pass 1.
+        let text = std::str::from_utf8(line).unwrap_or("");
+        for c in text.chars() {
+            push(c);
+            at += 1;
+        }
+        push_terminator(&mut push);
+        terminators += 1;
+        at += 1;
+    }
+    for (c, cut) in cuts.iter().enumerate() {
+        if *cut >= starts.len() {
+            positions[c] = at;
+        }
+    }
+    debug_assert_eq!(terminators, starts.len());
+}
+
+/// The terminator through the same `push` as the symbols: `.` encodes to 0.
+fn push_terminator(push: &mut impl FnMut(char)) {
+    push(TERMINATOR);
+}
+
+/// A readable label for the byte size `n`.
+pub fn human_bytes(n: u64) -> String {
+    if n >= 1 << 30 {
+        format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64)
+    } else if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{n} bytes")
     }
 }

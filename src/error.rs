@@ -4,6 +4,8 @@ use core::fmt;
 
 pub use charmlp_kernels::KernelError;
 
+pub use crate::shape::ShapeError;
+
 /// A training step that could not be applied.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
@@ -24,6 +26,20 @@ pub enum TrainError {
         /// Rows the workspace holds.
         capacity: usize,
     },
+    /// The parameters have another shape than the workspace.
+    Shape,
+}
+
+impl TrainError {
+    /// A fixed description, without numbers (no formatting code: for firmware).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            TrainError::NonFiniteLoss { .. } => "training diverged: the loss is not finite",
+            TrainError::Batch(e) => e.as_str(),
+            TrainError::BatchTooLarge { .. } => "the batch exceeds the workspace capacity",
+            TrainError::Shape => "the parameters have another shape than the workspace",
+        }
+    }
 }
 
 impl fmt::Display for TrainError {
@@ -42,6 +58,7 @@ impl fmt::Display for TrainError {
                     "batch of {rows} rows exceeds the workspace capacity of {capacity}"
                 )
             }
+            TrainError::Shape => f.write_str(self.as_str()),
         }
     }
 }
@@ -73,6 +90,24 @@ pub enum SampleError {
     NonFiniteWeights,
     /// The output buffer filled before the name ended.
     BufferFull,
+    /// The scratch buffers or the vocabulary do not fit the parameters' shape.
+    Shape(ShapeError),
+    /// A context that is not `B` indices below `V`.
+    Context,
+}
+
+impl SampleError {
+    /// A fixed description, without numbers (no formatting code: for firmware).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            SampleError::BadTemperature(_) => "temperature must be finite and > 0",
+            SampleError::BadTopK => "top-k must be at least 1",
+            SampleError::NonFiniteWeights => "the weights produce non-finite probabilities",
+            SampleError::BufferFull => "the output buffer is full",
+            SampleError::Shape(e) => e.as_str(),
+            SampleError::Context => "the context is not B symbol indices of the vocabulary",
+        }
+    }
 }
 
 impl fmt::Display for SampleError {
@@ -85,12 +120,20 @@ impl fmt::Display for SampleError {
             SampleError::NonFiniteWeights => {
                 f.write_str("the weights produce non-finite probabilities")
             }
-            SampleError::BufferFull => f.write_str("the output buffer is full"),
+            SampleError::Shape(e) => write!(f, "sampler: {e}"),
+            _ => f.write_str(self.as_str()),
         }
     }
 }
 
-impl core::error::Error for SampleError {}
+impl core::error::Error for SampleError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            SampleError::Shape(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// A vocabulary that cannot be built or used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +156,20 @@ pub enum VocabError {
     Unknown(char),
     /// An index with no symbol.
     BadIndex(usize),
+}
+
+impl VocabError {
+    /// A fixed description, without numbers (no formatting code: for firmware).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            VocabError::TooManySymbols { .. } => "too many symbols for the vocabulary capacity",
+            VocabError::Duplicate(_) => "a symbol appears twice in the vocabulary",
+            VocabError::ReservedSymbol(_) => "'.' is reserved as the end-of-item marker",
+            VocabError::MissingTerminator => "the vocabulary must start with '.'",
+            VocabError::Unknown(_) => "a character is not in the vocabulary",
+            VocabError::BadIndex(_) => "an index has no symbol",
+        }
+    }
 }
 
 impl fmt::Display for VocabError {

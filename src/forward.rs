@@ -1,91 +1,57 @@
-//! Forward pass: embed → `tanh(x·W1 + b1)` → `h·W2 + b2`, for a batch (training, evaluation)
-//! and for one context (sampling).
+//! Forward pass: embed → `tanh(x·W1 + b1)` → `h·W2 + b2`, for `n` contexts at once (a training
+//! batch, an evaluation chunk, or the one context the sampler extends).
 
-use charmlp_kernels::{KernelError, Kernels};
+use charmlp_kernels::{Index, KernelError, Kernels, MatMut};
 
-use crate::params::ParamsRef;
+use crate::params::ParamsView;
 
-/// Activations of up to `N` rows: what the backward pass needs from the forward pass.
-#[derive(Debug, Clone)]
-pub struct Activations<const V: usize, const IN: usize, const H: usize, const N: usize> {
-    /// Concatenated embeddings.
-    pub emb: [[f32; IN]; N],
-    /// Hidden layer output (after tanh).
-    pub h: [[f32; H]; N],
-    /// Output logits.
-    pub logits: [[f32; V]; N],
+/// Where the forward pass writes, for up to `capacity` rows: `emb` holds `capacity × IN`
+/// floats, `h` `capacity × H`, `logits` `capacity × V`. The first `n` rows are used.
+#[derive(Debug)]
+pub struct Activations<'a> {
+    /// Concatenated embeddings, row-major `n × IN`.
+    pub emb: &'a mut [f32],
+    /// Hidden layer output (after tanh), `n × H`.
+    pub h: &'a mut [f32],
+    /// Output logits, `n × V`.
+    pub logits: &'a mut [f32],
 }
 
-impl<const V: usize, const IN: usize, const H: usize, const N: usize> Activations<V, IN, H, N> {
-    /// Zeroed buffers.
-    pub const fn new() -> Self {
-        Activations {
-            emb: [[0.0; IN]; N],
-            h: [[0.0; H]; N],
-            logits: [[0.0; V]; N],
-        }
-    }
-}
-
-impl<const V: usize, const IN: usize, const H: usize, const N: usize> Default
-    for Activations<V, IN, H, N>
-{
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Runs the forward pass for `ctx.len()` rows (at most `N`) into `act`'s first rows.
+/// The number of rows in `ctx` (`B` indices per row).
 ///
 /// # Errors
-/// [`KernelError::RowMismatch`] if `ctx` has more than `N` rows, [`KernelError::IndexOutOfRange`]
-/// if a context index is not below `V`.
-pub fn forward_batch<
-    const V: usize,
-    const B: usize,
-    const E: usize,
-    const IN: usize,
-    const H: usize,
-    const N: usize,
->(
-    k: Kernels,
-    p: ParamsRef<'_, V, B, E, IN, H>,
-    ctx: &[[u8; B]],
-    act: &mut Activations<V, IN, H, N>,
-) -> Result<(), KernelError> {
-    let n = ctx.len();
-    if n > N {
-        return Err(KernelError::RowMismatch {
-            expected: N,
-            found: n,
+/// [`KernelError::Shape`] unless `ctx.len()` is a multiple of `block`.
+pub fn rows_of(ctx: &[Index], block: usize) -> Result<usize, KernelError> {
+    if block == 0 || !ctx.len().is_multiple_of(block) {
+        return Err(KernelError::Shape {
+            what: "context indices (a multiple of the block size)",
+            expected: ctx.len().next_multiple_of(block.max(1)),
+            found: ctx.len(),
         });
     }
-    k.embed_gather_rows(p.c, ctx, &mut act.emb[..n])?;
-    k.linear_tanh_rows(&act.emb[..n], p.w1, p.b1, &mut act.h[..n])?;
-    k.linear_rows(&act.h[..n], p.w2, p.b2, &mut act.logits[..n])?;
-    Ok(())
+    Ok(ctx.len() / block)
 }
 
-/// The forward pass for one context, as the sampler runs it: logits for the next symbol.
+/// Runs the forward pass for the contexts in `ctx` (`n·B` indices, row after row) into the
+/// first `n` rows of `act`; returns `n`.
 ///
 /// # Errors
-/// [`KernelError::IndexOutOfRange`] if a context index is not below `V`.
-pub fn forward_one<
-    const V: usize,
-    const B: usize,
-    const E: usize,
-    const IN: usize,
-    const H: usize,
->(
+/// [`KernelError::Shape`] if `ctx` is not a whole number of contexts or a buffer of `act` has
+/// room for fewer than `n` rows, [`KernelError::IndexOutOfRange`] if a context index is not
+/// below `V`.
+pub fn forward(
     k: Kernels,
-    p: ParamsRef<'_, V, B, E, IN, H>,
-    ctx: &[u8; B],
-    logits: &mut [f32; V],
-) -> Result<(), KernelError> {
-    let mut emb = [[0.0f32; IN]; 1];
-    let mut h = [[0.0f32; H]; 1];
-    k.embed_gather(p.c, core::array::from_ref(ctx), &mut emb)?;
-    k.linear_tanh(&emb, p.w1, p.b1, &mut h);
-    k.linear(&h, p.w2, p.b2, core::array::from_mut(logits));
-    Ok(())
+    p: &ParamsView<'_>,
+    ctx: &[Index],
+    act: Activations<'_>,
+) -> Result<usize, KernelError> {
+    let s = p.shape();
+    let n = rows_of(ctx, s.block())?;
+    let mut emb = MatMut::prefix(act.emb, n, s.input())?;
+    let mut h = MatMut::prefix(act.h, n, s.hidden())?;
+    let logits = MatMut::prefix(act.logits, n, s.vocab())?;
+    k.embed_gather(p.c(), ctx, emb.reborrow())?;
+    k.linear_tanh(emb.as_mat(), p.w1(), p.b1(), h.reborrow())?;
+    k.linear(h.as_mat(), p.w2(), p.b2(), logits)?;
+    Ok(n)
 }

@@ -21,8 +21,8 @@
 //! # Import
 //!
 //! [`import`] reads a file with exactly those five tensors (any other tensor is an error; other
-//! metadata keys are ignored) and writes our weights file. Since our shapes are const generics,
-//! the file must have the shape of an instantiation compiled into [`crate::for_each_model!`].
+//! metadata keys are ignored) and writes our weights file, for any shape within
+//! [`crate::Shape::new`]'s limits.
 //!
 //! * **Vocabulary**: the `vocab` metadata; without it, the string the caller passes (the
 //!   `convert` example's `--vocab`), by default [`LECTURE_VOCAB`] (`.` then `a`–`z`). Passing a
@@ -42,7 +42,6 @@
 //!
 //! Round trip: exporting a weights file and importing the result gives back the same bytes.
 
-use std::boxed::Box;
 use std::fmt::{self, Write as _};
 use std::format;
 use std::string::{String, ToString};
@@ -51,10 +50,10 @@ use std::vec::Vec;
 use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
 
 use crate::error::VocabError;
-use crate::params::Params;
-use crate::trainer::json_str;
-use crate::vocab::Vocab;
-use crate::weights::{self, Weights, WeightsError};
+use crate::params::ParamsBuf;
+use crate::shape::Shape;
+use crate::vocab::VocabBuf;
+use crate::weights::{self, WeightsError, WeightsView};
 
 /// The lecture's vocabulary: `.` then `a`–`z` (27 symbols).
 pub const LECTURE_VOCAB: &str = ".abcdefghijklmnopqrstuvwxyz";
@@ -141,17 +140,8 @@ pub enum InteropError {
         /// Flat index in it.
         index: usize,
     },
-    /// No compiled instantiation has this shape.
-    NoModel {
-        /// Classes.
-        v: usize,
-        /// Context length.
-        b: usize,
-        /// Embedding width.
-        e: usize,
-        /// Hidden width.
-        h: usize,
-    },
+    /// The tensors' dimensions are not a model (one is out of range).
+    Shape(crate::ShapeError),
     /// The weights file (export's input, or import's output on the final check) is invalid.
     Weights(WeightsError),
     /// An internal consistency check failed (a bug, reported rather than written out).
@@ -216,17 +206,7 @@ impl fmt::Display for InteropError {
             InteropError::NonFinite { tensor, index } => {
                 write!(f, "weight {tensor}[{index}] is not finite")
             }
-            InteropError::NoModel { v, b, e, h } => {
-                let available = crate::trainer::available_models()
-                    .iter()
-                    .map(|m| format!("{m:?}"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                write!(
-                    f,
-                    "no compiled model for V={v} block={b} emb={e} hidden={h}; available (V,B,E,H): {available}"
-                )
-            }
+            InteropError::Shape(e) => write!(f, "shape: {e}"),
             InteropError::Weights(e) => write!(f, "weights: {e}"),
             InteropError::Internal(m) => write!(f, "internal error: {m}"),
         }
@@ -238,6 +218,7 @@ impl std::error::Error for InteropError {
         match self {
             InteropError::Vocab(e) => Some(e),
             InteropError::Weights(e) => Some(e),
+            InteropError::Shape(e) => Some(e),
             _ => None,
         }
     }
@@ -269,19 +250,6 @@ fn from_safetensors(e: SafeTensorError) -> InteropError {
     }
 }
 
-/// The shape `(V, B, E, H)` of the model a conversion went through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shape {
-    /// Classes.
-    pub v: usize,
-    /// Context length.
-    pub b: usize,
-    /// Embedding width.
-    pub e: usize,
-    /// Hidden width.
-    pub h: usize,
-}
-
 /// What [`import`] produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Imported {
@@ -300,49 +268,51 @@ pub struct Imported {
     pub converted: Vec<(&'static str, String)>,
 }
 
+/// Appends `v` as a JSON string literal.
+fn json_str(s: &mut String, v: &str) {
+    s.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(s, "\\u{:04x}", c as u32);
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+}
+
 /// Converts our weights file to `.safetensors` bytes (see the module docs for the layout).
 ///
 /// # Errors
-/// [`InteropError::Weights`] if `weights` is not a valid weights file,
-/// [`InteropError::NoModel`] if its shape is not compiled in.
+/// [`InteropError::Weights`] if `weights` is not a valid weights file.
 pub fn export(weights: &[u8]) -> Result<Vec<u8>, InteropError> {
-    let h = weights::read_header(weights)?;
-    let (v, b, e, hd) = (h.v as usize, h.b as usize, h.e as usize, h.h as usize);
-    macro_rules! dispatch {
-        ($(($mv:literal, $mb:literal, $me:literal, $mh:literal)),* $(,)?) => {
-            match (v, b, e, hd) {
-                $(($mv, $mb, $me, $mh) => export_model::<$mv, $mb, $me, { $mb * $me }, $mh>(weights),)*
-                _ => Err(InteropError::NoModel { v, b, e, h: hd }),
-            }
-        };
-    }
-    crate::for_each_model!(dispatch)
-}
-
-fn export_model<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>(
-    bytes: &[u8],
-) -> Result<Vec<u8>, InteropError> {
-    let w = Weights::<V, B, E, IN, H>::parse(bytes)?;
-    let mut p: Box<Params<V, B, E, IN, H>> = Box::default();
-    w.copy_into(&mut p);
-    let vocab: String = w.vocab().symbols().iter().collect();
-    let shapes: [[usize; 2]; 5] = [[V, E], [IN, H], [H, 0], [H, V], [V, 0]];
-    let spare = V - w.vocab().len();
+    let w = WeightsView::parse(weights)?;
+    let mut p = ParamsBuf::zeros(w.shape()).map_err(InteropError::Shape)?;
+    w.copy_params(&mut p.view_mut())?;
+    let s = w.shape();
+    let (v, b, e, inp, h) = (s.vocab(), s.block(), s.emb(), s.input(), s.hidden());
+    let vocab = w.vocab_str();
+    let shapes: [[usize; 2]; 5] = [[v, e], [inp, h], [h, 0], [h, v], [v, 0]];
+    let spare = v - w.symbols();
 
     // The header is written here rather than by `safetensors::serialize`, whose metadata map
     // has no fixed order: the same weights must always give the same bytes. Keys: metadata
     // sorted by name, then the tensors in our file's order, data in that order too.
     let mut json = String::from("{\"__metadata__\":{\"block_size\":");
-    json_str(&mut json, &B.to_string());
+    json_str(&mut json, &b.to_string());
     if spare > 0 {
         json.push_str(",\"spare_classes\":");
         json_str(&mut json, &spare.to_string());
     }
     json.push_str(",\"vocab\":");
-    json_str(&mut json, &vocab);
+    json_str(&mut json, vocab);
     json.push('}');
+    let view = p.view();
     let mut at = 0;
-    for ((name, shape), t) in TENSORS.iter().zip(shapes).zip(p.tensors()) {
+    for ((name, shape), t) in TENSORS.iter().zip(shapes).zip(view.tensors()) {
         let dims = if shape[1] == 0 {
             format!("[{}]", shape[0])
         } else {
@@ -362,10 +332,8 @@ fn export_model<const V: usize, const B: usize, const E: usize, const IN: usize,
     out.extend_from_slice(&(header_len as u64).to_le_bytes());
     out.extend_from_slice(json.as_bytes());
     out.resize(8 + header_len, b' ');
-    for t in p.tensors() {
-        for x in t {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
+    for x in view.iter() {
+        out.extend_from_slice(&x.to_le_bytes());
     }
     // The final check: Hugging Face's reader accepts it.
     SafeTensors::deserialize(&out)
@@ -498,8 +466,9 @@ pub fn import(bytes: &[u8], vocab: Option<&str>) -> Result<Imported, InteropErro
             classes: v,
         });
     }
-    // Checks the symbols (leading '.', no duplicates) before any dispatch.
-    Vocab::<256>::from_symbols(vocab.chars())?;
+    // Checks the symbols (leading '.', no duplicates).
+    let vocab_buf = VocabBuf::from_symbols(vocab.chars())?;
+    let shape = Shape::new(v, b, e, h).map_err(InteropError::Shape)?;
 
     // Values.
     let mut converted = Vec::new();
@@ -517,16 +486,20 @@ pub fn import(bytes: &[u8], vocab: Option<&str>) -> Result<Imported, InteropErro
         }
     }
 
-    let shape = Shape { v, b, e, h };
-    macro_rules! dispatch {
-        ($(($mv:literal, $mb:literal, $me:literal, $mh:literal)),* $(,)?) => {
-            match (v, b, e, h) {
-                $(($mv, $mb, $me, $mh) => import_model::<$mv, $mb, $me, { $mb * $me }, $mh>(&values, &vocab),)*
-                _ => Err(InteropError::NoModel { v, b, e, h }),
-            }
-        };
+    let mut p = ParamsBuf::zeros(shape).map_err(InteropError::Shape)?;
+    for (dst, src) in p.view_mut().tensors_mut().into_iter().zip(&values) {
+        if dst.len() != src.len() {
+            return Err(InteropError::Internal(format!(
+                "a tensor of {} values for {} slots",
+                src.len(),
+                dst.len()
+            )));
+        }
+        dst.copy_from_slice(src);
     }
-    let weights = crate::for_each_model!(dispatch)?;
+    let weights = weights::to_bytes(&p.view(), vocab_buf.view());
+    // The final check: the file we wrote reads back.
+    WeightsView::parse(&weights)?;
     Ok(Imported {
         weights,
         shape,
@@ -598,26 +571,4 @@ pub fn f16_to_f32(h: u16) -> f32 {
 /// bfloat16 → f32, exactly (bfloat16 is the top half of an f32).
 pub fn bf16_to_f32(b: u16) -> f32 {
     f32::from_bits(u32::from(b) << 16)
-}
-
-fn import_model<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>(
-    values: &[Vec<f32>; 5],
-    vocab: &str,
-) -> Result<Vec<u8>, InteropError> {
-    let vocab = Vocab::<V>::from_symbols(vocab.chars())?;
-    let mut p: Box<Params<V, B, E, IN, H>> = Box::default();
-    for (dst, src) in p.tensors_mut().into_iter().zip(values) {
-        if dst.len() != src.len() {
-            return Err(InteropError::Internal(format!(
-                "a tensor of {} values for {} slots",
-                src.len(),
-                dst.len()
-            )));
-        }
-        dst.copy_from_slice(src);
-    }
-    let bytes = weights::to_bytes(&p, &vocab);
-    // The final check: the file we wrote reads back.
-    Weights::<V, B, E, IN, H>::parse(&bytes)?;
-    Ok(bytes)
 }

@@ -1,15 +1,21 @@
 //! Sampling names: one forward row per character, softmax with temperature, optional top-k,
 //! a draw from `Xoshiro128PlusPlus` — no heap, the same names on every target for a seed when
 //! the scalar kernels run.
+//!
+//! [`Sampler`] is written once over its scratch buffers ([`SampleBufs`]); the storage is up to
+//! the owner: [`SampleArrays<V, IN, H>`](SampleArrays) (fixed-size arrays, firmware),
+//! `SampleVecs` (feature `std`, any shape), or caller-owned slices. A sampler owns its storage or
+//! borrows it (`&mut storage`: firmware keeps the scratch in one place instead of moving it).
 
-use charmlp_kernels::Kernels;
+use charmlp_kernels::{Index, Kernels};
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro128PlusPlus;
 
 use crate::error::SampleError;
-use crate::forward::forward_one;
-use crate::params::ParamsRef;
-use crate::vocab::Vocab;
+use crate::forward::{Activations, forward};
+use crate::params::ParamsView;
+use crate::shape::{Shape, ShapeError};
+use crate::vocab::VocabView;
 
 /// Sampling settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,49 +38,173 @@ impl Default for SampleConfig {
     }
 }
 
+/// The sampler's scratch for one forward row: `emb` (`IN` floats), `h` (`H`), `logits` and
+/// `probs` (`V` each).
+#[derive(Debug)]
+pub struct SampleBufs<'a> {
+    /// The concatenated embeddings of the context.
+    pub emb: &'a mut [f32],
+    /// The hidden layer.
+    pub h: &'a mut [f32],
+    /// The logits.
+    pub logits: &'a mut [f32],
+    /// The probabilities (and the top-k mask before them).
+    pub probs: &'a mut [f32],
+}
+
+impl SampleBufs<'_> {
+    /// Checks the lengths against `shape`.
+    fn check(&self, shape: &Shape) -> Result<(), ShapeError> {
+        Shape::check_len("emb", shape.input(), self.emb.len())?;
+        Shape::check_len("h", shape.hidden(), self.h.len())?;
+        Shape::check_len("logits", shape.vocab(), self.logits.len())?;
+        Shape::check_len("probs", shape.vocab(), self.probs.len())
+    }
+}
+
+/// Storage for a [`Sampler`]'s scratch.
+pub trait SampleStorage {
+    /// The buffers.
+    fn bufs(&mut self) -> SampleBufs<'_>;
+}
+
+impl<T: SampleStorage + ?Sized> SampleStorage for &mut T {
+    fn bufs(&mut self) -> SampleBufs<'_> {
+        (**self).bufs()
+    }
+}
+
+impl SampleStorage for SampleBufs<'_> {
+    fn bufs(&mut self) -> SampleBufs<'_> {
+        SampleBufs {
+            emb: &mut *self.emb,
+            h: &mut *self.h,
+            logits: &mut *self.logits,
+            probs: &mut *self.probs,
+        }
+    }
+}
+
+/// A sampler's scratch in fixed-size arrays, for a shape with `V` symbols, input `IN` and
+/// hidden width `H` (no heap).
+#[derive(Debug, Clone)]
+pub struct SampleArrays<const V: usize, const IN: usize, const H: usize> {
+    emb: [f32; IN],
+    h: [f32; H],
+    logits: [f32; V],
+    probs: [f32; V],
+}
+
+impl<const V: usize, const IN: usize, const H: usize> SampleArrays<V, IN, H> {
+    /// Zeroed buffers.
+    pub const fn new() -> Self {
+        SampleArrays {
+            emb: [0.0; IN],
+            h: [0.0; H],
+            logits: [0.0; V],
+            probs: [0.0; V],
+        }
+    }
+}
+
+impl<const V: usize, const IN: usize, const H: usize> Default for SampleArrays<V, IN, H> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const V: usize, const IN: usize, const H: usize> SampleStorage for SampleArrays<V, IN, H> {
+    fn bufs(&mut self) -> SampleBufs<'_> {
+        SampleBufs {
+            emb: &mut self.emb,
+            h: &mut self.h,
+            logits: &mut self.logits,
+            probs: &mut self.probs,
+        }
+    }
+}
+
+/// A sampler's scratch sized at run time (feature `std`).
+#[cfg(feature = "std")]
+#[derive(Debug, Clone)]
+pub struct SampleVecs {
+    emb: std::vec::Vec<f32>,
+    h: std::vec::Vec<f32>,
+    logits: std::vec::Vec<f32>,
+    probs: std::vec::Vec<f32>,
+}
+
+#[cfg(feature = "std")]
+impl SampleVecs {
+    /// Zeroed buffers for `shape`.
+    pub fn new(shape: Shape) -> Self {
+        SampleVecs {
+            emb: std::vec![0.0; shape.input()],
+            h: std::vec![0.0; shape.hidden()],
+            logits: std::vec![0.0; shape.vocab()],
+            probs: std::vec![0.0; shape.vocab()],
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl SampleStorage for SampleVecs {
+    fn bufs(&mut self) -> SampleBufs<'_> {
+        SampleBufs {
+            emb: &mut self.emb,
+            h: &mut self.h,
+            logits: &mut self.logits,
+            probs: &mut self.probs,
+        }
+    }
+}
+
 /// Draws names from a model.
 #[derive(Debug, Clone)]
-pub struct Sampler<
-    'a,
-    const V: usize,
-    const B: usize,
-    const E: usize,
-    const IN: usize,
-    const H: usize,
-> {
-    params: ParamsRef<'a, V, B, E, IN, H>,
-    vocab: &'a Vocab<V>,
+pub struct Sampler<'a, S> {
+    params: ParamsView<'a>,
+    vocab: VocabView<'a>,
     kernels: Kernels,
     rng: Xoshiro128PlusPlus,
     inv_temp: f32,
     top_k: usize,
     max_len: usize,
+    store: S,
 }
 
-impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>
-    Sampler<'a, V, B, E, IN, H>
-{
+impl<'a, S: SampleStorage> Sampler<'a, S> {
     /// A sampler seeded with `seed`, running `kernels` (use [`Kernels::scalar`] for results
-    /// that are bit-identical across targets).
+    /// that are bit-identical across targets), with scratch `store`.
     ///
     /// # Errors
-    /// [`SampleError::BadTemperature`], [`SampleError::BadTopK`].
+    /// [`SampleError::BadTemperature`], [`SampleError::BadTopK`], [`SampleError::Shape`] if the
+    /// scratch does not fit the parameters' shape or the vocabulary has more symbols than the
+    /// model has classes.
     pub fn new(
-        params: ParamsRef<'a, V, B, E, IN, H>,
-        vocab: &'a Vocab<V>,
+        params: ParamsView<'a>,
+        vocab: VocabView<'a>,
         kernels: Kernels,
         seed: u64,
         cfg: SampleConfig,
+        mut store: S,
     ) -> Result<Self, SampleError> {
-        let () = crate::params::Params::<V, B, E, IN, H>::SHAPE_OK;
+        let shape = params.shape();
+        store.bufs().check(&shape).map_err(SampleError::Shape)?;
+        if vocab.len() > shape.vocab() {
+            return Err(SampleError::Shape(ShapeError::Length {
+                what: "vocabulary",
+                expected: shape.vocab(),
+                found: vocab.len(),
+            }));
+        }
         let t = cfg.temperature;
         if !t.is_finite() || t <= 0.0 || !(1.0 / t).is_finite() {
             return Err(SampleError::BadTemperature(t));
         }
         let top_k = match cfg.top_k {
             Some(0) => return Err(SampleError::BadTopK),
-            Some(k) => k.min(V),
-            None => V,
+            Some(k) => k.min(vocab.len()),
+            None => vocab.len(),
         };
         Ok(Sampler {
             params,
@@ -84,30 +214,49 @@ impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const 
             inv_temp: 1.0 / t,
             top_k,
             max_len: cfg.max_len,
+            store,
         })
     }
 
-    /// The index of the next symbol after `ctx`.
+    /// The index of the next symbol after `ctx` (`B` indices).
     ///
     /// # Errors
-    /// [`SampleError::NonFiniteWeights`] if the probabilities are not finite.
-    pub fn next_index(&mut self, ctx: &[u8; B]) -> Result<u8, SampleError> {
-        let mut logits = [0.0f32; V];
-        forward_one(self.kernels, self.params, ctx, &mut logits)
-            .map_err(|_| SampleError::NonFiniteWeights)?;
+    /// [`SampleError::NonFiniteWeights`] if the probabilities are not finite,
+    /// [`SampleError::Context`] if `ctx` is not `B` indices below `V`.
+    pub fn next_index(&mut self, ctx: &[Index]) -> Result<Index, SampleError> {
+        let used = self.vocab.len();
+        let top_k = self.top_k;
+        let inv_temp = self.inv_temp;
+        let k = self.kernels;
+        let b = self.store.bufs();
+        if ctx.len() != self.params.shape().block() {
+            return Err(SampleError::Context);
+        }
+        forward(
+            k,
+            &self.params,
+            ctx,
+            Activations {
+                emb: b.emb,
+                h: b.h,
+                logits: &mut *b.logits,
+            },
+        )
+        .map_err(|_| SampleError::Context)?;
+        let logits = b.logits;
         // Checked before top-k, which would otherwise drop a NaN logit silently.
-        if !logits[..self.vocab.len()].iter().all(|l| l.is_finite()) {
+        if !logits[..used].iter().all(|l| l.is_finite()) {
             return Err(SampleError::NonFiniteWeights);
         }
-        // Classes beyond the vocabulary are never drawn.
-        for l in logits.iter_mut().skip(self.vocab.len()) {
-            *l = f32::NEG_INFINITY;
+        // Classes beyond the vocabulary (files with spare classes) are never drawn.
+        logits[used..].fill(f32::NEG_INFINITY);
+        if top_k < used {
+            keep_top_k(logits, top_k, b.probs);
         }
-        if self.top_k < self.vocab.len() {
-            keep_top_k(&mut logits, self.top_k);
-        }
-        let mut probs = [0.0f32; V];
-        self.kernels.softmax(&logits, self.inv_temp, &mut probs);
+        let probs = b.probs;
+        // Equal lengths (checked when the sampler was made).
+        k.softmax(logits, inv_temp, probs)
+            .map_err(|_| SampleError::Context)?;
         // Draw u ∈ [0, 1) with 24 bits, then walk the cumulative sum.
         let u = (self.rng.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0);
         let mut acc = 0.0f32;
@@ -120,12 +269,13 @@ impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const 
                 acc += p;
                 last = Some(i);
                 if u < acc {
-                    return Ok(i as u8);
+                    return Ok(i as Index);
                 }
             }
         }
         // Rounding left the sum just below u: take the last symbol with mass.
-        last.map(|i| i as u8).ok_or(SampleError::NonFiniteWeights)
+        last.map(|i| i as Index)
+            .ok_or(SampleError::NonFiniteWeights)
     }
 
     /// Samples one name and calls `emit` with each character; returns the number of characters.
@@ -133,10 +283,16 @@ impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const 
     /// # Errors
     /// As [`Sampler::next_index`].
     pub fn sample_with(&mut self, mut emit: impl FnMut(char)) -> Result<usize, SampleError> {
-        let mut ctx = [0u8; B];
+        let b = self.params.shape().block();
+        // The context is the window `hist[at..at + b]`; it slides right as symbols are drawn and
+        // jumps back to the front when it reaches the end (a copy every `2·MAX_BLOCK − b`
+        // symbols instead of a shift per symbol, which compiles to a `memmove` call).
+        const CAP: usize = 2 * Shape::MAX_BLOCK;
+        let mut hist = [0 as Index; CAP];
+        let mut at = 0;
         let mut n = 0;
         while n < self.max_len {
-            let ix = self.next_index(&ctx)?;
+            let ix = self.next_index(&hist[at..at + b])?;
             if ix == 0 {
                 break;
             }
@@ -147,13 +303,20 @@ impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const 
                     .map_err(|_| SampleError::NonFiniteWeights)?,
             );
             n += 1;
-            ctx.copy_within(1.., 0);
-            ctx[B - 1] = ix;
+            if at + b == CAP {
+                // The window lies in the back half (b ≤ MAX_BLOCK): copy it to the front.
+                let (front, back) = hist.split_at_mut(Shape::MAX_BLOCK);
+                let from = at - Shape::MAX_BLOCK;
+                front[..b].copy_from_slice(&back[from..from + b]);
+                at = 0;
+            }
+            hist[at + b] = ix;
+            at += 1;
         }
         Ok(n)
     }
 
-    /// Samples one name into a fixed-capacity string.
+    /// Samples one name into a fixed-capacity string of `N` bytes (UTF-8).
     ///
     /// # Errors
     /// [`SampleError::BufferFull`] if the name does not fit in `N` bytes, and those of
@@ -170,23 +333,24 @@ impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const 
     }
 }
 
-/// Sets every logit outside the `k` largest to −∞ (ties broken by lower index).
-fn keep_top_k<const V: usize>(logits: &mut [f32; V], k: usize) {
-    let mut keep = [false; V];
+/// Sets every logit outside the `k` largest to −∞ (ties broken by lower index); `mark` (as long
+/// as `logits`) is scratch.
+fn keep_top_k(logits: &mut [f32], k: usize, mark: &mut [f32]) {
+    mark.fill(0.0);
     for _ in 0..k {
         let mut best: Option<usize> = None;
         for (i, &l) in logits.iter().enumerate() {
-            if !keep[i] && l > f32::NEG_INFINITY && best.is_none_or(|b| l > logits[b]) {
+            if mark[i] == 0.0 && l > f32::NEG_INFINITY && best.is_none_or(|b| l > logits[b]) {
                 best = Some(i);
             }
         }
         match best {
-            Some(b) => keep[b] = true,
+            Some(b) => mark[b] = 1.0,
             None => break,
         }
     }
-    for (l, k) in logits.iter_mut().zip(keep) {
-        if !k {
+    for (l, &m) in logits.iter_mut().zip(mark.iter()) {
+        if m == 0.0 {
             *l = f32::NEG_INFINITY;
         }
     }

@@ -1,19 +1,295 @@
-//! One SGD step — forward → loss → backward → update — over a fixed-size workspace, the
-//! learning-rate schedule, and deterministic minibatch sampling.
+//! One SGD step — forward → loss → backward → update — over a workspace, and the learning-rate
+//! schedule.
+//!
+//! The step is written once, against a [`WorkspaceMut`] (the buffers as slices, their lengths
+//! checked when it is made). Two owners hand it out:
+//!
+//! * [`Workspace<V, B, E, IN, H, N>`](Workspace) — fixed-size arrays for batches of up to `N`
+//!   rows, no heap (firmware);
+//! * `WorkspaceBuf` (feature `std`) — one allocation for any shape and batch capacity chosen at
+//!   run time.
+//!
+//! Both keep the count of steps applied, which names the step of a diverging loss.
 
-use charmlp_kernels::Kernels;
-use rand_core::{Rng, SeedableRng};
-use rand_xoshiro::SplitMix64;
+use charmlp_kernels::{Index, KernelError, Kernels, Mat, MatMut};
 
-use crate::backward::{BackwardScratch, backward};
+use crate::backward::{BackwardBufs, backward};
 use crate::error::TrainError;
-use crate::forward::{Activations, forward_batch};
-use crate::params::{Params, ParamsRef};
+use crate::forward::{Activations, forward, rows_of};
+use crate::params::{Params, ParamsView, ParamsViewMut, const_shape};
+use crate::shape::{Shape, ShapeError};
 
-/// Everything a training step needs besides the parameters, for batches of up to `N` rows.
+/// The buffers of a training step for batches of up to `capacity` rows, borrowed.
+#[derive(Debug)]
+pub struct WorkspaceMut<'a> {
+    kernels: Kernels,
+    capacity: usize,
+    emb: &'a mut [f32],
+    h: &'a mut [f32],
+    logits: &'a mut [f32],
+    dlogits: &'a mut [f32],
+    dpre: &'a mut [f32],
+    demb: &'a mut [f32],
+    grads: ParamsViewMut<'a>,
+}
+
+/// The lengths of a workspace's activation buffers for `capacity` rows of `shape`:
+/// `emb`, `h`, `logits`, `dlogits`, `dpre`, `demb` (in floats). With the gradients (one more
+/// [`Shape::param_count`]) this is a workspace's whole size.
+pub const fn workspace_lens(shape: Shape, capacity: usize) -> [usize; 6] {
+    let (inp, h, v) = (shape.input(), shape.hidden(), shape.vocab());
+    [
+        capacity * inp,
+        capacity * h,
+        capacity * v,
+        capacity * v,
+        capacity * h,
+        capacity * inp,
+    ]
+}
+
+/// A workspace's buffers, in the order of [`workspace_lens`].
+type Buffers<'a> = [&'a mut [f32]; 6];
+
+impl<'a> WorkspaceMut<'a> {
+    /// A workspace over caller-owned buffers for batches of up to `capacity` rows of
+    /// `grads.shape()`.
+    ///
+    /// # Errors
+    /// [`ShapeError::Length`] naming the first buffer whose length is not
+    /// [`workspace_lens`]`(shape, capacity)`.
+    pub fn new(
+        kernels: Kernels,
+        capacity: usize,
+        buffers: Buffers<'a>,
+        grads: ParamsViewMut<'a>,
+    ) -> Result<Self, ShapeError> {
+        const NAMES: [&str; 6] = ["emb", "h", "logits", "dlogits", "dpre", "demb"];
+        let lens = workspace_lens(grads.shape(), capacity);
+        for ((name, want), b) in NAMES.iter().zip(lens).zip(&buffers) {
+            Shape::check_len(name, want, b.len())?;
+        }
+        let [emb, h, logits, dlogits, dpre, demb] = buffers;
+        Ok(WorkspaceMut {
+            kernels,
+            capacity,
+            emb,
+            h,
+            logits,
+            dlogits,
+            dpre,
+            demb,
+            grads,
+        })
+    }
+
+    /// The shape the buffers are for.
+    pub fn shape(&self) -> Shape {
+        self.grads.shape()
+    }
+
+    /// Rows per batch it holds.
+    pub const fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The kernels it runs.
+    pub const fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// The gradients of the last [`WorkspaceMut::loss_and_grad`].
+    pub fn grads(&self) -> ParamsView<'_> {
+        self.grads.as_view()
+    }
+
+    /// Checks that `ctx` holds `n ≤ capacity` whole contexts and `targets` `n` targets.
+    fn batch_rows(&self, ctx: &[Index], targets: &[Index]) -> Result<usize, TrainError> {
+        let n = rows_of(ctx, self.shape().block())?;
+        if n > self.capacity {
+            return Err(TrainError::BatchTooLarge {
+                rows: n,
+                capacity: self.capacity,
+            });
+        }
+        if targets.len() != n {
+            return Err(TrainError::Batch(KernelError::Shape {
+                what: "targets (= contexts in the batch)",
+                expected: n,
+                found: targets.len(),
+            }));
+        }
+        Ok(n)
+    }
+
+    /// Forward and backward for one batch without updating: returns the mean loss and leaves the
+    /// gradients in [`WorkspaceMut::grads`]. `ctx` holds `B` indices per row.
+    ///
+    /// # Errors
+    /// [`TrainError::BatchTooLarge`], [`TrainError::Batch`] (an empty batch, lengths that
+    /// disagree, an index outside the vocabulary), [`TrainError::Shape`] if `p` has another
+    /// shape.
+    pub fn loss_and_grad(
+        &mut self,
+        p: &ParamsView<'_>,
+        ctx: &[Index],
+        targets: &[Index],
+    ) -> Result<f32, TrainError> {
+        if p.shape() != self.shape() {
+            return Err(TrainError::Shape);
+        }
+        let n = self.batch_rows(ctx, targets)?;
+        let (k, s) = (self.kernels, self.shape());
+        forward(
+            k,
+            p,
+            ctx,
+            Activations {
+                emb: &mut *self.emb,
+                h: &mut *self.h,
+                logits: &mut *self.logits,
+            },
+        )?;
+        let logits = Mat::prefix(self.logits, n, s.vocab())?;
+        let dlogits = MatMut::prefix(&mut *self.dlogits, n, s.vocab())?;
+        let loss = k.cross_entropy(logits, targets, Some(dlogits))?;
+        backward(
+            k,
+            p,
+            ctx,
+            BackwardBufs {
+                emb: self.emb,
+                h: self.h,
+                dlogits: self.dlogits,
+                dpre: &mut *self.dpre,
+                demb: &mut *self.demb,
+            },
+            &mut self.grads,
+        )?;
+        Ok(loss)
+    }
+
+    /// One SGD step on a batch: forward, mean cross-entropy, manual backward, `p −= lr·g`.
+    /// Returns the batch loss (before the update). `step` only names the step in
+    /// [`TrainError::NonFiniteLoss`].
+    ///
+    /// # Errors
+    /// [`TrainError::NonFiniteLoss`] if the loss is NaN or infinite — the parameters are then
+    /// left untouched — and the errors of [`WorkspaceMut::loss_and_grad`].
+    pub fn train_step(
+        &mut self,
+        p: &mut ParamsViewMut<'_>,
+        ctx: &[Index],
+        targets: &[Index],
+        lr: f32,
+        step: u64,
+    ) -> Result<f32, TrainError> {
+        let loss = self.loss_and_grad(&p.as_view(), ctx, targets)?;
+        if !loss.is_finite() {
+            return Err(TrainError::NonFiniteLoss { step, loss });
+        }
+        let k = self.kernels;
+        for (pt, gt) in p.tensors_mut().into_iter().zip(self.grads.tensors_mut()) {
+            k.sgd(pt, gt, lr)?;
+        }
+        Ok(loss)
+    }
+
+    /// Mean cross-entropy over any number of rows (no gradients), in chunks of the capacity.
+    /// Chunk means are combined in f64, weighted by their row counts.
+    ///
+    /// # Errors
+    /// [`TrainError::Batch`] for no rows, lengths that disagree, or an index outside the
+    /// vocabulary.
+    pub fn loss(
+        &mut self,
+        p: &ParamsView<'_>,
+        ctx: &[Index],
+        targets: &[Index],
+    ) -> Result<f32, TrainError> {
+        let b = self.shape().block();
+        let n = rows_of(ctx, b)?;
+        if n == 0 || n != targets.len() {
+            return Err(TrainError::Batch(KernelError::Shape {
+                what: "targets (= contexts)",
+                expected: n,
+                found: targets.len(),
+            }));
+        }
+        let mut total = 0.0f64;
+        for (c, t) in ctx
+            .chunks(self.capacity * b)
+            .zip(targets.chunks(self.capacity))
+        {
+            total += f64::from(self.chunk_loss(p, c, t)?) * t.len() as f64;
+        }
+        Ok((total / n as f64) as f32)
+    }
+
+    /// The mean loss of one chunk of at most `capacity` rows.
+    fn chunk_loss(
+        &mut self,
+        p: &ParamsView<'_>,
+        ctx: &[Index],
+        targets: &[Index],
+    ) -> Result<f32, TrainError> {
+        if p.shape() != self.shape() {
+            return Err(TrainError::Shape);
+        }
+        let n = self.batch_rows(ctx, targets)?;
+        let k = self.kernels;
+        forward(
+            k,
+            p,
+            ctx,
+            Activations {
+                emb: &mut *self.emb,
+                h: &mut *self.h,
+                logits: &mut *self.logits,
+            },
+        )?;
+        let logits = Mat::prefix(self.logits, n, self.shape().vocab())?;
+        Ok(k.cross_entropy(logits, targets, None)?)
+    }
+
+    /// Mean cross-entropy over every pair of `items`, built chunk by chunk into `ctx` and
+    /// `targets` (`capacity` rows; `ctx` holds `B` indices per row).
+    ///
+    /// # Errors
+    /// As [`WorkspaceMut::loss`]; [`TrainError::Batch`] if `items` has no pairs.
+    pub fn items_loss(
+        &mut self,
+        p: &ParamsView<'_>,
+        items: crate::batch::Items<'_>,
+        ctx: &mut [Index],
+        targets: &mut [Index],
+    ) -> Result<f32, TrainError> {
+        if items.is_empty() {
+            return Err(TrainError::Batch(KernelError::EmptyBatch));
+        }
+        let b = self.shape().block();
+        let cap = targets.len().min(self.capacity).min(ctx.len() / b);
+        let (ctx, targets) = (&mut ctx[..cap * b], &mut targets[..cap]);
+        let mut total = 0.0f64;
+        let mut at = 0;
+        while at < items.pairs() {
+            let n = items.fill(at, ctx, targets);
+            if n == 0 {
+                return Err(TrainError::Batch(KernelError::EmptyBatch));
+            }
+            let l = self.chunk_loss(p, &ctx[..n * b], &targets[..n])?;
+            total += f64::from(l) * n as f64;
+            at += n;
+        }
+        Ok((total / items.pairs() as f64) as f32)
+    }
+}
+
+/// Everything a training step needs besides the parameters, for batches of up to `N` rows of
+/// the shape `(V, B, E, IN, H)`: fixed-size arrays, no heap.
 ///
-/// This is large (the gradients are a second copy of the parameters); on a host keep it on the
-/// heap or on a thread with a big stack.
+/// This is large (the gradients are a second copy of the parameters): in firmware put it in a
+/// `static`; on a host prefer `WorkspaceBuf`.
 #[derive(Debug, Clone)]
 pub struct Workspace<
     const V: usize,
@@ -25,9 +301,12 @@ pub struct Workspace<
 > {
     kernels: Kernels,
     steps: u64,
-    act: Activations<V, IN, H, N>,
+    emb: [[f32; IN]; N],
+    h: [[f32; H]; N],
+    logits: [[f32; V]; N],
     dlogits: [[f32; V]; N],
-    scratch: BackwardScratch<IN, H, N>,
+    dpre: [[f32; H]; N],
+    demb: [[f32; IN]; N],
     grads: Params<V, B, E, IN, H>,
 }
 
@@ -40,21 +319,42 @@ impl<
     const N: usize,
 > Workspace<V, B, E, IN, H, N>
 {
-    /// A workspace that runs `kernels`.
-    pub fn new(kernels: Kernels) -> Self {
-        let () = Params::<V, B, E, IN, H>::SHAPE_OK;
+    /// The shape (checked at compile time).
+    pub const SHAPE: Shape = const_shape::<V, B, E, IN, H>();
+
+    /// A zeroed workspace that runs `kernels` (a `const fn`: it can initialize a `static`).
+    pub const fn new(kernels: Kernels) -> Self {
+        let _ = Self::SHAPE;
         Workspace {
             kernels,
             steps: 0,
-            act: Activations::new(),
+            emb: [[0.0; IN]; N],
+            h: [[0.0; H]; N],
+            logits: [[0.0; V]; N],
             dlogits: [[0.0; V]; N],
-            scratch: BackwardScratch::new(),
+            dpre: [[0.0; H]; N],
+            demb: [[0.0; IN]; N],
             grads: Params::zeros(),
         }
     }
 
-    /// Steps applied so far (restored from a checkpoint with [`Workspace::set_steps`]).
-    pub fn steps(&self) -> u64 {
+    /// The borrowed buffers, which run the step.
+    pub fn view(&mut self) -> WorkspaceMut<'_> {
+        WorkspaceMut {
+            kernels: self.kernels,
+            capacity: N,
+            emb: self.emb.as_flattened_mut(),
+            h: self.h.as_flattened_mut(),
+            logits: self.logits.as_flattened_mut(),
+            dlogits: self.dlogits.as_flattened_mut(),
+            dpre: self.dpre.as_flattened_mut(),
+            demb: self.demb.as_flattened_mut(),
+            grads: self.grads.view_mut(),
+        }
+    }
+
+    /// Steps applied so far.
+    pub const fn steps(&self) -> u64 {
         self.steps
     }
 
@@ -63,8 +363,8 @@ impl<
         self.steps = steps;
     }
 
-    /// The kernels this workspace runs.
-    pub fn kernels(&self) -> Kernels {
+    /// The kernels it runs.
+    pub const fn kernels(&self) -> Kernels {
         self.kernels
     }
 
@@ -73,101 +373,157 @@ impl<
         &self.grads
     }
 
-    /// Forward and backward for one batch without updating: returns the mean loss and leaves the
-    /// gradients in [`Workspace::grads`].
+    /// See [`WorkspaceMut::loss_and_grad`].
     ///
     /// # Errors
-    /// [`TrainError::BatchTooLarge`], [`TrainError::Batch`] (empty batch, rows that disagree, an
-    /// index outside the vocabulary).
+    /// As [`WorkspaceMut::loss_and_grad`].
     pub fn loss_and_grad(
         &mut self,
         p: &Params<V, B, E, IN, H>,
-        ctx: &[[u8; B]],
-        targets: &[u8],
+        ctx: &[[Index; B]],
+        targets: &[Index],
     ) -> Result<f32, TrainError> {
-        let n = ctx.len();
-        if n > N {
-            return Err(TrainError::BatchTooLarge {
-                rows: n,
-                capacity: N,
-            });
-        }
-        let k = self.kernels;
-        forward_batch(k, p.view(), ctx, &mut self.act)?;
-        let loss =
-            k.cross_entropy_rows(&self.act.logits[..n], targets, Some(&mut self.dlogits[..n]))?;
-        backward(
-            k,
-            p.view(),
-            ctx,
-            &self.act,
-            &self.dlogits[..n],
-            &mut self.scratch,
-            &mut self.grads,
-        )?;
-        Ok(loss)
+        self.view()
+            .loss_and_grad(&p.view(), ctx.as_flattened(), targets)
     }
 
-    /// One SGD step on a batch: forward, mean cross-entropy, manual backward, `p −= lr·g`.
-    /// Returns the batch loss (before the update).
+    /// One SGD step (see [`WorkspaceMut::train_step`]); counts it.
     ///
     /// # Errors
-    /// [`TrainError::NonFiniteLoss`] if the loss is NaN or infinite — the parameters are then
-    /// left untouched — and the errors of [`Workspace::loss_and_grad`].
+    /// As [`WorkspaceMut::train_step`].
     pub fn train_step(
         &mut self,
         p: &mut Params<V, B, E, IN, H>,
-        ctx: &[[u8; B]],
-        targets: &[u8],
+        ctx: &[[Index; B]],
+        targets: &[Index],
         lr: f32,
     ) -> Result<f32, TrainError> {
-        let loss = self.loss_and_grad(p, ctx, targets)?;
-        if !loss.is_finite() {
-            return Err(TrainError::NonFiniteLoss {
-                step: self.steps,
-                loss,
-            });
-        }
-        let k = self.kernels;
-        for (pt, gt) in p.tensors_mut().into_iter().zip(self.grads.tensors()) {
-            k.sgd(pt, gt, lr);
-        }
+        let step = self.steps;
+        let loss =
+            self.view()
+                .train_step(&mut p.view_mut(), ctx.as_flattened(), targets, lr, step)?;
         self.steps += 1;
         Ok(loss)
     }
 
-    /// Mean cross-entropy over any number of rows, in chunks of `N` (no gradients). Chunk means
-    /// are combined in f64, weighted by their row counts.
+    /// See [`WorkspaceMut::loss`].
     ///
     /// # Errors
-    /// [`TrainError::Batch`] for no rows, rows that disagree, or an index outside the vocabulary.
+    /// As [`WorkspaceMut::loss`].
     pub fn loss(
         &mut self,
-        p: ParamsRef<'_, V, B, E, IN, H>,
-        ctx: &[[u8; B]],
-        targets: &[u8],
+        p: &ParamsView<'_>,
+        ctx: &[[Index; B]],
+        targets: &[Index],
     ) -> Result<f32, TrainError> {
-        if ctx.is_empty() || ctx.len() != targets.len() {
-            return Err(TrainError::Batch(
-                charmlp_kernels::KernelError::RowMismatch {
-                    expected: ctx.len(),
-                    found: targets.len(),
-                },
-            ));
+        self.view().loss(p, ctx.as_flattened(), targets)
+    }
+}
+
+/// A workspace for a shape and batch capacity chosen at run time: one allocation.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone)]
+pub struct WorkspaceBuf {
+    kernels: Kernels,
+    steps: u64,
+    shape: Shape,
+    capacity: usize,
+    data: std::vec::Vec<f32>,
+}
+
+#[cfg(feature = "std")]
+impl WorkspaceBuf {
+    /// A zeroed workspace for batches of up to `capacity` rows of `shape`.
+    ///
+    /// # Errors
+    /// [`ShapeError::TooLarge`] if the size overflows, [`ShapeError::OutOfMemory`] if it cannot
+    /// be allocated.
+    pub fn new(kernels: Kernels, shape: Shape, capacity: usize) -> Result<Self, ShapeError> {
+        let per_row = workspace_lens(shape, 1).iter().sum::<usize>();
+        let len = per_row
+            .checked_mul(capacity)
+            .and_then(|n| n.checked_add(shape.param_count()))
+            .ok_or(ShapeError::TooLarge)?;
+        Ok(WorkspaceBuf {
+            kernels,
+            steps: 0,
+            shape,
+            capacity,
+            data: crate::alloc_zeroed(len)?,
+        })
+    }
+
+    /// The borrowed buffers, which run the step.
+    pub fn view(&mut self) -> WorkspaceMut<'_> {
+        let lens = workspace_lens(self.shape, self.capacity);
+        let mut rest: &mut [f32] = &mut self.data;
+        let mut take = |n: usize| {
+            let (a, b) = core::mem::take(&mut rest).split_at_mut(n);
+            rest = b;
+            a
+        };
+        let [emb, h, logits, dlogits, dpre, demb] = lens.map(&mut take);
+        let grads = take(self.shape.param_count());
+        WorkspaceMut {
+            kernels: self.kernels,
+            capacity: self.capacity,
+            emb,
+            h,
+            logits,
+            dlogits,
+            dpre,
+            demb,
+            grads: ParamsViewMut::from_flat(self.shape, grads)
+                .unwrap_or_else(|_| unreachable!("sized by the shape")),
         }
-        let k = self.kernels;
-        let mut total = 0.0f64;
-        for (c, t) in ctx.chunks(N).zip(targets.chunks(N)) {
-            forward_batch(k, p, c, &mut self.act)?;
-            let l = k.cross_entropy_rows(&self.act.logits[..c.len()], t, None)?;
-            total += f64::from(l) * c.len() as f64;
-        }
-        Ok((total / ctx.len() as f64) as f32)
+    }
+
+    /// The shape.
+    pub const fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// Rows per batch it holds.
+    pub const fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Steps applied so far.
+    pub const fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Sets the step counter, e.g. when resuming.
+    pub fn set_steps(&mut self, steps: u64) {
+        self.steps = steps;
+    }
+
+    /// The kernels it runs.
+    pub const fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
+    /// One SGD step (see [`WorkspaceMut::train_step`]); counts it.
+    ///
+    /// # Errors
+    /// As [`WorkspaceMut::train_step`].
+    pub fn train_step(
+        &mut self,
+        p: &mut ParamsViewMut<'_>,
+        ctx: &[Index],
+        targets: &[Index],
+        lr: f32,
+    ) -> Result<f32, TrainError> {
+        let step = self.steps;
+        let loss = self.view().train_step(p, ctx, targets, lr, step)?;
+        self.steps += 1;
+        Ok(loss)
     }
 }
 
 /// The learning rate as a function of the step.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Schedule {
     /// `lr` before `decay_at`, `lr_after` from it on (the lecture: 0.1, then 0.01 from half).
     Step {
@@ -215,30 +571,12 @@ impl Schedule {
             }
         }
     }
-}
 
-/// Fills `out_ctx`/`out_targets` with rows drawn uniformly with replacement from `(xs, ys)`.
-///
-/// The draw depends only on `(seed, step)`, not on earlier draws, so a run resumed at step `k`
-/// sees exactly the batches the uninterrupted run saw. Indices come from `SplitMix64` seeded
-/// with `seed ⊕ step·φ`, mapped to `[0, len)` by a 64×64→128-bit multiply (bias < len/2⁶⁴).
-/// Nothing is drawn when `xs` is empty or the slices disagree in length.
-pub fn sample_batch<const B: usize>(
-    seed: u64,
-    step: u64,
-    xs: &[[u8; B]],
-    ys: &[u8],
-    out_ctx: &mut [[u8; B]],
-    out_targets: &mut [u8],
-) {
-    let len = xs.len().min(ys.len()) as u64;
-    if len == 0 {
-        return;
-    }
-    let mut rng = SplitMix64::seed_from_u64(seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    for (c, t) in out_ctx.iter_mut().zip(out_targets.iter_mut()) {
-        let i = ((u128::from(rng.next_u64()) * u128::from(len)) >> 64) as usize;
-        *c = xs[i];
-        *t = ys[i];
+    /// `step` or `cosine`.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Schedule::Step { .. } => "step",
+            Schedule::Cosine { .. } => "cosine",
+        }
     }
 }

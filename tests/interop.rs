@@ -1,16 +1,18 @@
-//! PyTorch interop: our weights ↔ `.safetensors` round trip bit for bit, a file written by
-//! Python's `safetensors` (tests/fixtures/make_fixture.py) imports and gives numpy's loss, each
-//! defect is its own error, and `eval::evaluate` computes the loss over every pair.
+//! PyTorch interop: our weights ↔ `.safetensors` round trip bit for bit for any shape, a file
+//! written by Python's `safetensors` (tests/fixtures/make_fixture.py) imports and gives numpy's
+//! loss, and each defect is its own error.
 
 #![cfg(feature = "safetensors")]
 
 use std::path::PathBuf;
 
-use charmlp::data::{Corpus, Pairs, Splits};
+use charmlp::batch::Items;
 use charmlp::interop::{self, InteropError, LECTURE_VOCAB};
-use charmlp::trainer::{MAX_BATCH, RunError};
-use charmlp::weights::{self, Weights, WeightsError};
-use charmlp::{Init, Kernels, Params, Vocab, VocabError, Workspace};
+use charmlp::shape::Dim;
+use charmlp::weights::{self, WeightsError, WeightsView};
+use charmlp::{
+    Index, Init, Kernels, ParamsBuf, Shape, ShapeError, VocabBuf, VocabError, WorkspaceBuf,
+};
 
 fn fixture(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -35,21 +37,25 @@ fn json_field(json: &str, key: &str) -> String {
     rest[..end].trim().to_string()
 }
 
-fn lecture_vocab<const V: usize>(s: &str) -> Vocab<V> {
-    Vocab::from_symbols(s.chars()).unwrap()
+fn vocab_of(s: &str) -> VocabBuf {
+    VocabBuf::from_symbols(s.chars()).unwrap()
 }
 
-fn roundtrip<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>(
-    vocab: &str,
-    seed: u64,
-) {
-    let p: Box<Params<V, B, E, IN, H>> = Box::new(Params::init(seed, Init::Randn));
-    let ours = weights::to_bytes(&p, &lecture_vocab::<V>(vocab));
+/// Our weights file of shape `(v, b, e, h)` with vocabulary `vocab` (fewer symbols than `v`
+/// leave spare classes, as files of older versions had).
+fn ours(v: usize, b: usize, e: usize, h: usize, vocab: &str, seed: u64) -> Vec<u8> {
+    let s = Shape::new(v, b, e, h).unwrap();
+    let p = ParamsBuf::init(s, seed, Init::Randn).unwrap();
+    weights::to_bytes(&p.view(), vocab_of(vocab).view())
+}
+
+fn roundtrip(v: usize, b: usize, e: usize, h: usize, vocab: &str, seed: u64) {
+    let ours = ours(v, b, e, h, vocab, seed);
     let st = interop::export(&ours).unwrap();
     let back = interop::import(&st, None).unwrap();
     assert!(
         back.weights == ours,
-        "V={V} B={B} E={E} H={H}: round trip is not bit-identical"
+        "V={v} B={b} E={e} H={h}: round trip is not bit-identical"
     );
     assert!(back.vocab_from_metadata && back.block_from_metadata && back.converted.is_empty());
     assert_eq!(back.vocab, vocab);
@@ -62,17 +68,24 @@ fn roundtrip<const V: usize, const B: usize, const E: usize, const IN: usize, co
 
 #[test]
 fn round_trip_is_bit_identical() {
-    roundtrip::<27, 3, 10, 30, 200>(LECTURE_VOCAB, 1);
-    roundtrip::<27, 4, 2, 8, 10>(".0123456789abcdefghijklmnop", 2);
-    // Non-ASCII symbols, and a model with spare classes (V = 128, 27 symbols).
-    roundtrip::<27, 3, 4, 12, 10>(".abcdefghijklmnopqrstuvwxéü", 3);
-    roundtrip::<128, 3, 10, 30, 200>(LECTURE_VOCAB, 4);
+    roundtrip(27, 3, 10, 200, LECTURE_VOCAB, 1);
+    roundtrip(27, 4, 2, 10, ".0123456789abcdefghijklmnop", 2);
+    // Non-ASCII symbols, any shape, and a model with spare classes (V = 128, 27 symbols).
+    roundtrip(27, 3, 4, 10, ".abcdefghijklmnopqrstuvwxéü", 3);
+    roundtrip(27, 7, 7, 77, LECTURE_VOCAB, 5);
+    roundtrip(128, 3, 10, 200, LECTURE_VOCAB, 4);
 }
 
 #[test]
 fn export_has_the_lectures_names_shapes_and_metadata() {
-    let p: Box<Params<128, 3, 10, 30, 200>> = Box::new(Params::init(7, Init::Scaled));
-    let st = interop::export(&weights::to_bytes(&p, &lecture_vocab::<128>(LECTURE_VOCAB))).unwrap();
+    let s = Shape::new(128, 3, 10, 200).unwrap();
+    let p = ParamsBuf::init(s, 7, Init::Scaled).unwrap();
+    let st = interop::export(&weights::to_bytes(
+        &p.view(),
+        vocab_of(LECTURE_VOCAB).view(),
+    ))
+    .unwrap();
+    let p = p.view();
     let (_, meta) = safetensors::SafeTensors::read_metadata(&st).unwrap();
     let m = meta.metadata().as_ref().unwrap();
     assert_eq!(m.get("vocab").map(String::as_str), Some(LECTURE_VOCAB));
@@ -83,11 +96,11 @@ fn export_has_the_lectures_names_shapes_and_metadata() {
     names.sort();
     assert_eq!(names, ["C", "W1", "W2", "b1", "b2"]);
     for (name, shape, want) in [
-        ("C", vec![128, 10], p.c.as_flattened()),
-        ("W1", vec![30, 200], p.w1.as_flattened()),
-        ("b1", vec![200], &p.b1[..]),
-        ("W2", vec![200, 128], p.w2.as_flattened()),
-        ("b2", vec![128], &p.b2[..]),
+        ("C", vec![128, 10], p.c().as_slice()),
+        ("W1", vec![30, 200], p.w1().as_slice()),
+        ("b1", vec![200], p.b1()),
+        ("W2", vec![200, 128], p.w2().as_slice()),
+        ("b2", vec![128], p.b2()),
     ] {
         let t = f.tensor(name).unwrap();
         assert_eq!(t.dtype(), safetensors::Dtype::F32, "{name}");
@@ -101,13 +114,29 @@ fn export_has_the_lectures_names_shapes_and_metadata() {
     }
 }
 
-type Lecture = Params<27, 3, 10, 30, 200>;
+fn params_of(bytes: &[u8]) -> (ParamsBuf, VocabBuf) {
+    let w = WeightsView::parse(bytes).unwrap();
+    let mut p = ParamsBuf::zeros(w.shape()).unwrap();
+    w.copy_params(&mut p.view_mut()).unwrap();
+    (p, vocab_of(w.vocab_str()))
+}
 
-fn params_of(bytes: &[u8]) -> (Box<Lecture>, Vocab<27>) {
-    let w = Weights::<27, 3, 10, 30, 200>::parse(bytes).unwrap();
-    let mut p: Box<Lecture> = Box::default();
-    w.copy_into(&mut p);
-    (p, *w.vocab())
+/// The mean loss over every pair of `names` on kernels `k`.
+fn loss_of_names(k: Kernels, p: &ParamsBuf, vocab: &VocabBuf, names: &[String]) -> (f32, usize) {
+    let mut items: Vec<u8> = Vec::new();
+    for n in names {
+        items.extend(n.chars().map(|c| vocab.encode(c).unwrap() as u8));
+        items.push(0);
+    }
+    let s = p.shape();
+    let mut ws = WorkspaceBuf::new(k, s, 32).unwrap();
+    let (mut ctx, mut tgt) = (vec![0 as Index; 32 * s.block()], vec![0 as Index; 32]);
+    let items = Items::U8(&items);
+    let loss = ws
+        .view()
+        .items_loss(&p.view(), items, &mut ctx, &mut tgt)
+        .unwrap();
+    (loss, items.pairs())
 }
 
 #[test]
@@ -123,23 +152,13 @@ fn python_fixture_matches_numpy_loss() {
     let pairs_expected: usize = json_field(&expected_json, "pairs").parse().unwrap();
 
     let imported = interop::import(&fixture("lecture.safetensors"), None).unwrap();
-    assert_eq!(
-        (
-            imported.shape.v,
-            imported.shape.b,
-            imported.shape.e,
-            imported.shape.h
-        ),
-        (27, 3, 10, 200)
-    );
+    assert_eq!(imported.shape, Shape::CANONICAL);
     assert!(imported.vocab_from_metadata && imported.block_from_metadata);
     let (p, vocab) = params_of(&imported.weights);
-    assert_eq!(vocab.symbols().iter().collect::<String>(), LECTURE_VOCAB);
-    let pairs: Pairs<3> = Pairs::build(&names, &vocab).unwrap();
-    assert_eq!(pairs.len(), pairs_expected);
+    assert_eq!(vocab.to_text(), LECTURE_VOCAB);
     for k in Kernels::all_supported() {
-        let mut ws: Box<Workspace<27, 3, 10, 30, 200, 32>> = Box::new(Workspace::new(k));
-        let ours = ws.loss(p.view(), &pairs.x, &pairs.y).unwrap();
+        let (ours, pairs) = loss_of_names(k, &p, &vocab, &names);
+        assert_eq!(pairs, pairs_expected);
         let diff = (f64::from(ours) - expected).abs();
         eprintln!(
             "{}: numpy (f64) {expected:.9}, ours (f32) {ours:.9}, |diff| {diff:.3e}",
@@ -163,10 +182,7 @@ fn python_fixture_without_metadata_uses_the_default_vocab_and_inferred_block() {
     let custom = ".zyxwvutsrqponmlkjihgfedcba";
     let r = interop::import(&fixture("lecture_nometa.safetensors"), Some(custom)).unwrap();
     assert_eq!(r.vocab, custom);
-    assert_eq!(
-        params_of(&r.weights).1.symbols().iter().collect::<String>(),
-        custom
-    );
+    assert_eq!(params_of(&r.weights).1.to_text(), custom);
 }
 
 #[test]
@@ -275,7 +291,7 @@ fn hand_built_file_imports() {
     let r = interop::import(&raw(&lecture(), Some(META)), None).unwrap();
     let (p, _) = params_of(&r.weights);
     let ts = lecture();
-    for (got, t) in p.tensors().iter().zip(&ts) {
+    for (got, t) in p.view().tensors().iter().zip(&ts) {
         let want: Vec<f32> = t
             .data
             .chunks_exact(4)
@@ -337,12 +353,13 @@ fn half_precision_widens_exactly() {
         [("b1", "F16".to_string()), ("b2", "BF16".to_string())]
     );
     let (p, _) = params_of(&r.weights);
+    let p = p.view();
     for (i, w) in want_b1.iter().enumerate() {
-        assert_eq!(p.b1[i].to_bits(), w.to_bits(), "b1[{i}]");
+        assert_eq!(p.b1()[i].to_bits(), w.to_bits(), "b1[{i}]");
     }
-    assert!(p.b1[7..].iter().all(|&x| x == 0.0));
+    assert!(p.b1()[7..].iter().all(|&x| x == 0.0));
     for (i, w) in want_b2.iter().enumerate() {
-        assert_eq!(p.b2[i].to_bits(), w.to_bits(), "b2[{i}]");
+        assert_eq!(p.b2()[i].to_bits(), w.to_bits(), "b2[{i}]");
     }
     assert_eq!(interop::f16_to_f32(0x7C00), f32::INFINITY);
     assert!(interop::f16_to_f32(0x7E00).is_nan());
@@ -387,7 +404,7 @@ fn f64_rounds_to_nearest_ties_to_even() {
     let r = interop::import(&raw(&ts, Some(META)), None).unwrap();
     let (p, _) = params_of(&r.weights);
     for (i, (_, w)) in vals.iter().enumerate() {
-        assert_eq!(p.c.as_flattened()[i].to_bits(), w.to_bits(), "C[{i}]");
+        assert_eq!(p.view().c().as_slice()[i].to_bits(), w.to_bits(), "C[{i}]");
     }
     // Beyond the f32 range: infinite after rounding, so rejected.
     let mut d = 1e39f64.to_le_bytes().to_vec();
@@ -708,7 +725,8 @@ fn non_finite_values() {
 }
 
 #[test]
-fn shape_not_compiled_in() {
+fn any_shape_imports_and_an_impossible_one_is_named() {
+    // H = 7 is no instantiation of anything: it imports all the same.
     let ts = vec![
         t("C", &[27, 10]),
         t("W1", &[30, 7]),
@@ -716,14 +734,27 @@ fn shape_not_compiled_in() {
         t("W2", &[7, 27]),
         t("b2", &[27]),
     ];
+    let r = interop::import(&raw(&ts, Some(META)), None).unwrap();
+    assert_eq!(r.shape, Shape::new(27, 3, 10, 7).unwrap());
+    // A context of 33 (W1 has 33·E rows) is beyond the limit of 32.
+    let ts = vec![
+        t("C", &[27, 2]),
+        t("W1", &[66, 7]),
+        t("b1", &[7]),
+        t("W2", &[7, 27]),
+        t("b2", &[27]),
+    ];
     assert_eq!(
-        import_err(&raw(&ts, Some(META)), None),
-        InteropError::NoModel {
-            v: 27,
-            b: 3,
-            e: 10,
-            h: 7
-        }
+        import_err(
+            &raw(&ts, Some(r#"{"vocab":".abcdefghijklmnopqrstuvwxyz"}"#)),
+            None
+        ),
+        InteropError::Shape(ShapeError::OutOfRange {
+            dim: Dim::Block,
+            value: 33,
+            min: 1,
+            max: 32
+        })
     );
 }
 
@@ -733,101 +764,11 @@ fn export_rejects_bad_weights() {
         interop::export(b"not a weights file at all, really not").unwrap_err(),
         InteropError::Weights(WeightsError::BadMagic)
     );
-    let p: Box<Lecture> = Box::new(Params::init(1, Init::Randn));
-    let mut b = weights::to_bytes(&p, &lecture_vocab::<27>(LECTURE_VOCAB));
+    let mut b = ours(27, 3, 10, 200, LECTURE_VOCAB, 1);
     let n = b.len();
     b[n - 10] ^= 1;
     assert!(matches!(
         interop::export(&b).unwrap_err(),
         InteropError::Weights(WeightsError::CrcMismatch { .. })
     ));
-}
-
-// ---- evaluate ----
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("charmlp-interop-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
-}
-
-const NAMES: &str = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\nabigail\nemily\nelizabeth\nmila\nella\navery\nsofia\ncamila\naria\nscarlett\nzoe\nquinn\n";
-
-#[test]
-fn evaluate_matches_workspace_loss_on_every_pair() {
-    let data = tmp("names.txt");
-    std::fs::write(&data, NAMES).unwrap();
-    let wpath = tmp("weights.bin");
-    let vocab = lecture_vocab::<27>(LECTURE_VOCAB);
-    let p: Box<Lecture> = Box::new(Params::init(11, Init::Scaled));
-    std::fs::write(&wpath, weights::to_bytes(&p, &vocab)).unwrap();
-
-    let r = charmlp::eval::evaluate(&wpath, &data, 42).unwrap();
-    // Independently: every pair of the file, and the trainer's splits, on a big-stack thread.
-    let (all, train, dev, test) = std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(move || {
-            let corpus = Corpus::parse(NAMES.as_bytes()).unwrap();
-            let pairs: Pairs<3> = Pairs::build(&corpus.items, &vocab).unwrap();
-            let s: Splits<3> = Splits::new(&corpus.items, &vocab, 42).unwrap();
-            let mut ws: Box<Workspace<27, 3, 10, 30, 200, MAX_BATCH>> =
-                Box::new(Workspace::new(Kernels::best()));
-            let l = |ws: &mut Workspace<27, 3, 10, 30, 200, MAX_BATCH>, x: &Pairs<3>| {
-                ws.loss(p.view(), &x.x, &x.y).unwrap()
-            };
-            (
-                l(&mut ws, &pairs),
-                l(&mut ws, &s.train),
-                l(&mut ws, &s.dev),
-                l(&mut ws, &s.test),
-            )
-        })
-        .unwrap()
-        .join()
-        .unwrap();
-    eprintln!("{}", r.to_json());
-    assert_eq!(r.pairs, NAMES.len()); // one pair per character and one per line end
-    assert_eq!(r.items, 22);
-    assert_eq!(r.all_loss, all);
-    assert_eq!(
-        (r.train_loss, r.dev_loss, r.test_loss),
-        (Some(train), Some(dev), Some(test))
-    );
-    assert!(
-        (r.all_loss - 27f32.ln()).abs() < 0.1,
-        "scaled init starts near ln 27"
-    );
-    let j = r.to_json();
-    for key in [
-        "\"all_loss\":",
-        "\"train_loss\":",
-        "\"dev_loss\":",
-        "\"test_loss\":",
-    ] {
-        assert!(j.contains(key), "{j}");
-    }
-
-    // A character outside the weights' vocabulary, and the reserved '.'.
-    std::fs::write(&data, "emma\nzoé\n").unwrap();
-    assert!(matches!(
-        charmlp::eval::evaluate(&wpath, &data, 42),
-        Err(RunError::Vocab(VocabError::Unknown('é')))
-    ));
-    std::fs::write(&data, "emma\nz.e\n").unwrap();
-    assert!(matches!(
-        charmlp::eval::evaluate(&wpath, &data, 42),
-        Err(RunError::Vocab(VocabError::ReservedSymbol('.')))
-    ));
-    // Two items: the dev split is empty, reported as None / null.
-    std::fs::write(&data, "emma\nava\n").unwrap();
-    let r = charmlp::eval::evaluate(&wpath, &data, 42).unwrap();
-    assert_eq!(r.dev_loss, None);
-    assert!(r.to_json().contains("\"dev_loss\":null"));
-    // A weights file that is not one.
-    std::fs::write(&wpath, b"garbage garbage garbage garbage garbage").unwrap();
-    assert!(matches!(
-        charmlp::eval::evaluate(&wpath, &data, 42),
-        Err(RunError::Weights(WeightsError::BadMagic))
-    ));
-    let _ = std::fs::remove_dir_all(wpath.parent().unwrap());
 }

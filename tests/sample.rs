@@ -2,8 +2,9 @@
 //! decoding at top-k 1, bounded names, and errors (not panics or hangs) for bad weights.
 #![cfg(feature = "std")]
 
-use charmlp::forward::forward_one;
-use charmlp::{Init, Kernels, Params, SampleConfig, SampleError, Sampler, Vocab};
+use charmlp::forward::{Activations, forward};
+use charmlp::sample::SampleArrays;
+use charmlp::{Index, Init, Kernels, Params, SampleConfig, SampleError, Sampler, Vocab};
 
 const V: usize = 7;
 const B: usize = 3;
@@ -19,10 +20,38 @@ fn vocab() -> Vocab<V> {
 /// Random weights, shrunk so that names are a few characters long rather than saturated.
 fn params(seed: u64) -> P {
     let mut p = P::init(seed, Init::Randn);
-    for t in p.tensors_mut() {
+    for t in p.view_mut().tensors_mut() {
         t.iter_mut().for_each(|x| *x *= 0.7);
     }
     p
+}
+
+type S<'a> = Sampler<'a, SampleArrays<V, IN, H>>;
+
+fn sampler<'a>(
+    p: &'a P,
+    v: &'a Vocab<V>,
+    k: Kernels,
+    seed: u64,
+    c: SampleConfig,
+) -> Result<S<'a>, SampleError> {
+    Sampler::new(p.view(), v.view(), k, seed, c, SampleArrays::new())
+}
+
+/// The logits of one context, from the forward pass.
+fn forward_one(k: Kernels, p: &P, ctx: &[Index; B], logits: &mut [f32; V]) {
+    let (mut emb, mut h) = ([0.0; IN], [0.0; H]);
+    forward(
+        k,
+        &p.view(),
+        ctx,
+        Activations {
+            emb: &mut emb,
+            h: &mut h,
+            logits,
+        },
+    )
+    .unwrap();
 }
 
 fn cfg(temperature: f32, top_k: Option<usize>, max_len: usize) -> SampleConfig {
@@ -34,7 +63,7 @@ fn cfg(temperature: f32, top_k: Option<usize>, max_len: usize) -> SampleConfig {
 }
 
 fn names(p: &P, v: &Vocab<V>, k: Kernels, seed: u64, c: SampleConfig, n: usize) -> Vec<String> {
-    let mut s = Sampler::new(p.view(), v, k, seed, c).unwrap();
+    let mut s = sampler(p, v, k, seed, c).unwrap();
     (0..n)
         .map(|_| s.sample_string::<256>().unwrap().as_str().to_string())
         .collect()
@@ -99,8 +128,8 @@ fn sample_with_and_sample_string_agree() {
     let p = params(2);
     let v = vocab();
     let k = Kernels::scalar();
-    let mut a = Sampler::new(p.view(), &v, k, 11, SampleConfig::default()).unwrap();
-    let mut b = Sampler::new(p.view(), &v, k, 11, SampleConfig::default()).unwrap();
+    let mut a = sampler(&p, &v, k, 11, SampleConfig::default()).unwrap();
+    let mut b = sampler(&p, &v, k, 11, SampleConfig::default()).unwrap();
     for _ in 0..30 {
         let mut s = String::new();
         let n = a.sample_with(|c| s.push(c)).unwrap();
@@ -124,7 +153,7 @@ fn bad_temperature_is_rejected() {
         // 1/t overflows.
         1e-45,
     ] {
-        let r = Sampler::new(p.view(), &v, Kernels::scalar(), 1, cfg(t, None, 10));
+        let r = sampler(&p, &v, Kernels::scalar(), 1, cfg(t, None, 10));
         match r {
             Err(SampleError::BadTemperature(x)) => {
                 assert_eq!(x.to_bits(), t.to_bits(), "reported temperature")
@@ -134,7 +163,7 @@ fn bad_temperature_is_rejected() {
     }
     // Small and large finite temperatures are fine.
     for t in [1e-3f32, 0.5, 1.0, 100.0] {
-        assert!(Sampler::new(p.view(), &v, Kernels::scalar(), 1, cfg(t, None, 10)).is_ok());
+        assert!(sampler(&p, &v, Kernels::scalar(), 1, cfg(t, None, 10)).is_ok());
     }
 }
 
@@ -143,7 +172,7 @@ fn top_k_zero_is_rejected() {
     let p = params(1);
     let v = vocab();
     assert!(matches!(
-        Sampler::new(p.view(), &v, Kernels::scalar(), 1, cfg(1.0, Some(0), 10)),
+        sampler(&p, &v, Kernels::scalar(), 1, cfg(1.0, Some(0), 10)),
         Err(SampleError::BadTopK)
     ));
     // Larger than V is the same as no limit.
@@ -153,23 +182,23 @@ fn top_k_zero_is_rejected() {
 }
 
 /// Argmax over the vocabulary's classes, lowest index on ties.
-fn argmax(logits: &[f32], len: usize) -> u8 {
+fn argmax(logits: &[f32], len: usize) -> Index {
     let mut best = 0;
     for (i, &l) in logits.iter().enumerate().take(len) {
         if l > logits[best] {
             best = i;
         }
     }
-    best as u8
+    best as Index
 }
 
 /// Greedy decoding computed directly from the forward pass.
 fn greedy(p: &P, v: &Vocab<V>, k: Kernels, max_len: usize) -> String {
-    let mut ctx = [0u8; B];
+    let mut ctx = [0 as Index; B];
     let mut out = String::new();
     while out.chars().count() < max_len {
         let mut logits = [0.0f32; V];
-        forward_one(k, p.view(), &ctx, &mut logits).unwrap();
+        forward_one(k, p, &ctx, &mut logits);
         let ix = argmax(&logits, v.len());
         if ix == 0 {
             break;
@@ -209,13 +238,13 @@ fn top_k_draws_only_among_the_k_largest() {
     let v = vocab();
     let k = Kernels::scalar();
     let p = params(5);
-    let mut s = Sampler::new(p.view(), &v, k, 9, cfg(2.0, Some(2), 10)).unwrap();
+    let mut s = sampler(&p, &v, k, 9, cfg(2.0, Some(2), 10)).unwrap();
     let mut seen_second = false;
-    for a in 0..V as u8 {
-        for b in 0..V as u8 {
+    for a in 0..V as Index {
+        for b in 0..V as Index {
             let ctx = [0, a, b];
             let mut logits = [0.0f32; V];
-            forward_one(k, p.view(), &ctx, &mut logits).unwrap();
+            forward_one(k, &p, &ctx, &mut logits);
             let first = argmax(&logits, V);
             let mut masked = logits;
             masked[usize::from(first)] = f32::NEG_INFINITY;
@@ -256,14 +285,14 @@ fn small_buffer_is_buffer_full() {
     let v = vocab();
     let mut p = params(3);
     p.b2[0] = -1e4;
-    let mut s = Sampler::new(p.view(), &v, Kernels::scalar(), 1, cfg(1.0, None, 10)).unwrap();
+    let mut s = sampler(&p, &v, Kernels::scalar(), 1, cfg(1.0, None, 10)).unwrap();
     assert_eq!(s.sample_string::<4>().err(), Some(SampleError::BufferFull));
     assert_eq!(s.sample_string::<9>().err(), Some(SampleError::BufferFull));
     // Exactly fits.
     assert_eq!(s.sample_string::<10>().unwrap().len(), 10);
     // A multi-byte vocabulary counts bytes, not characters.
     let w: Vocab<V> = Vocab::from_symbols(['.', 'é', 'ж', 'ü', 'ß', 'ø', 'å']).unwrap();
-    let mut s = Sampler::new(p.view(), &w, Kernels::scalar(), 1, cfg(1.0, None, 10)).unwrap();
+    let mut s = sampler(&p, &w, Kernels::scalar(), 1, cfg(1.0, None, 10)).unwrap();
     assert_eq!(s.sample_string::<10>().err(), Some(SampleError::BufferFull));
     let n = s.sample_string::<20>().unwrap();
     assert_eq!((n.len(), n.chars().count()), (20, 10));
@@ -290,7 +319,7 @@ fn nan_weights_are_an_error_not_a_panic_or_hang() {
             for top_k in [None, Some(1), Some(2), Some(6)] {
                 let mut p = params(1);
                 f(&mut p);
-                let mut s = Sampler::new(p.view(), &v, k, 1, cfg(1.0, top_k, 50)).unwrap();
+                let mut s = sampler(&p, &v, k, 1, cfg(1.0, top_k, 50)).unwrap();
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     (0..20)
                         .map(|_| s.sample_string::<64>().map(|_| ()))
@@ -314,7 +343,7 @@ fn infinite_weights_are_an_error() {
     for k in Kernels::all_supported() {
         let mut p = params(1);
         p.b2[2] = f32::INFINITY;
-        let mut s = Sampler::new(p.view(), &v, k, 1, cfg(1.0, None, 50)).unwrap();
+        let mut s = sampler(&p, &v, k, 1, cfg(1.0, None, 50)).unwrap();
         assert_eq!(
             s.sample_string::<64>().err(),
             Some(SampleError::NonFiniteWeights),
@@ -343,9 +372,9 @@ fn spare_classes_are_never_sampled() {
             }
             assert!(total > 0, "{}: only empty names", k.path());
             // And index by index.
-            let mut s = Sampler::new(p.view(), &v, k, 78, cfg(5.0, top_k, 30)).unwrap();
+            let mut s = sampler(&p, &v, k, 78, cfg(5.0, top_k, 30)).unwrap();
             for i in 0..2000u32 {
-                let ctx = [0, (i % 4) as u8, ((i / 4) % 4) as u8];
+                let ctx = [0, (i % 4) as Index, ((i / 4) % 4) as Index];
                 let ix = s.next_index(&ctx).unwrap();
                 assert!(
                     usize::from(ix) < v.len(),
@@ -366,9 +395,9 @@ fn sampling_follows_the_models_distribution() {
     let p = params(8);
     let k = Kernels::scalar();
     let t = 1.5f32;
-    let ctx = [0u8, 1, 2];
+    let ctx: [Index; 3] = [0, 1, 2];
     let mut logits = [0.0f32; V];
-    forward_one(k, p.view(), &ctx, &mut logits).unwrap();
+    forward_one(k, &p, &ctx, &mut logits);
     let m = logits
         .iter()
         .cloned()
@@ -380,7 +409,7 @@ fn sampling_follows_the_models_distribution() {
     let z: f64 = w.iter().sum();
     let n = 200_000usize;
     let mut counts = [0usize; V];
-    let mut s = Sampler::new(p.view(), &v, k, 1234, cfg(t, None, 10)).unwrap();
+    let mut s = sampler(&p, &v, k, 1234, cfg(t, None, 10)).unwrap();
     for _ in 0..n {
         counts[usize::from(s.next_index(&ctx).unwrap())] += 1;
     }

@@ -48,7 +48,7 @@ fn fix_crc(mut b: Vec<u8>) -> Vec<u8> {
 fn small(seed: u64, symbols: &str) -> Vec<u8> {
     let p = Small::init(seed, Init::Scaled);
     let v = Vocab::<7>::from_symbols(symbols.chars()).unwrap();
-    let b = to_bytes(&p, &v);
+    let b = to_bytes(&p.view(), v.view());
     assert!(charmlp::Weights::<7, 3, 4, 12, 9>::parse(&b).is_ok());
     b
 }
@@ -64,7 +64,7 @@ fn weights_reader(dir: &Path) {
 
     let canon = charmlp::Canonical::init(5, Init::Scaled);
     let letters = Vocab::<27>::from_text("abcdefghijklmnopqrstuvwxyz").unwrap();
-    write(dir, "canonical.bin", &to_bytes(&canon, &letters));
+    write(dir, "canonical.bin", &to_bytes(&canon.view(), letters.view()));
 
     let t = weights::tensor_offset(3); // first tensor of `ab`
     // Each malformed file is rejected for the reason its name gives.
@@ -126,7 +126,7 @@ fn sampler_input(
     b.extend_from_slice(&seed.to_le_bytes());
     b.extend_from_slice(&temperature.to_le_bytes());
     b.extend_from_slice(&[top_k, max_len, vocab, u8::from(raw)]);
-    for t in p.tensors() {
+    for t in p.view().tensors() {
         for &x in t {
             if raw {
                 b.extend_from_slice(&x.to_le_bytes());

@@ -21,6 +21,7 @@
 
 #![no_main]
 
+use charmlp::sample::SampleArrays;
 use charmlp::{Kernels, Params, SampleConfig, SampleError, Sampler, Vocab};
 use libfuzzer_sys::fuzz_target;
 
@@ -50,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
     let mut p = Box::new(Small::zeros());
     let rest = data.get(16..).unwrap_or(&[]);
     let mut at = 0;
-    for t in p.tensors_mut() {
+    for t in p.view_mut().tensors_mut() {
         for x in t.iter_mut() {
             let b = |j: usize| rest.get(at + j).copied().unwrap_or(0);
             *x = if raw {
@@ -61,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
             at += if raw { 4 } else { 2 };
         }
     }
-    let finite = p.all_finite();
+    let finite = p.view().all_finite();
     let vocab =
         Vocab::<7>::from_symbols(set[..n_symbols].iter().copied()).expect("a valid vocabulary");
 
@@ -81,7 +82,14 @@ fuzz_target!(|data: &[u8]| {
     };
 
     for kernels in [Kernels::scalar(), Kernels::best()] {
-        let mut s = match Sampler::new(p.view(), &vocab, kernels, seed, cfg) {
+        let mut s = match Sampler::new(
+            p.view(),
+            vocab.view(),
+            kernels,
+            seed,
+            cfg,
+            SampleArrays::<7, 12, 9>::new(),
+        ) {
             Ok(s) => {
                 assert_eq!(expect_new, Ok(()), "Sampler::new accepted {cfg:?}");
                 s

@@ -2,10 +2,7 @@
 
 use core::fmt;
 
-/// What a kernel refuses to compute.
-///
-/// Kernels take fixed-size arrays, so shapes cannot disagree; what remains is an index that
-/// does not fit the table it indexes. The kernel checks every index before it touches memory
+/// What a kernel refuses to compute. The kernel checks its operands before it touches memory
 /// and writes nothing when it fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -17,15 +14,28 @@ pub enum KernelError {
         /// The number of rows it had to be below.
         len: usize,
     },
-    /// Row-slice arguments that must have the same number of rows did not.
-    RowMismatch {
-        /// Rows of the first operand.
+    /// Operands whose dimensions must agree did not.
+    Shape {
+        /// Which dimension, e.g. `"rows of w (= columns of x)"`.
+        what: &'static str,
+        /// What it had to be.
         expected: usize,
-        /// Rows of the operand that differed.
+        /// What it was.
         found: usize,
     },
     /// A batch with no rows has no mean loss.
     EmptyBatch,
+}
+
+impl KernelError {
+    /// A fixed description, without numbers (no formatting code: for firmware).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            KernelError::IndexOutOfRange { .. } => "index out of range",
+            KernelError::Shape { .. } => "operand shapes disagree",
+            KernelError::EmptyBatch => "the batch has no rows",
+        }
+    }
 }
 
 impl fmt::Display for KernelError {
@@ -34,15 +44,31 @@ impl fmt::Display for KernelError {
             KernelError::IndexOutOfRange { index, len } => {
                 write!(f, "index {index} is out of range for {len} rows")
             }
-            KernelError::RowMismatch { expected, found } => {
-                write!(
-                    f,
-                    "operands disagree on the number of rows: {expected} vs {found}"
-                )
-            }
-            KernelError::EmptyBatch => f.write_str("the batch has no rows"),
+            KernelError::Shape {
+                what,
+                expected,
+                found,
+            } => write!(f, "{what}: expected {expected}, found {found}"),
+            KernelError::EmptyBatch => f.write_str(self.as_str()),
         }
     }
 }
 
 impl core::error::Error for KernelError {}
+
+/// `Ok` if `found == expected`, else a [`KernelError::Shape`] naming `what`.
+pub(crate) fn expect_dim(
+    what: &'static str,
+    expected: usize,
+    found: usize,
+) -> Result<(), KernelError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(KernelError::Shape {
+            what,
+            expected,
+            found,
+        })
+    }
+}

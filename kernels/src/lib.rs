@@ -12,8 +12,13 @@
 //!   `std`; `CHARMLP_KERNEL=scalar|avx2|avx512|neon` forces a path) or uses
 //!   `cfg!(target_feature)` without `std`. Feature `force-scalar` pins the scalar path.
 //! * [`Kernels`] — the safe API. A `Kernels` value names a path this CPU can run (constructing
-//!   one for an unsupported path fails), and its methods take fixed-size row-major arrays, so
-//!   shapes are checked by the compiler and nothing here allocates or panics on any input.
+//!   one for an unsupported path fails). Its methods take row-major matrices with run-time
+//!   dimensions ([`Mat`], [`MatMut`]) and slices, check that the operands agree and that every
+//!   index is in range, and return [`KernelError`] otherwise: nothing here allocates or panics
+//!   on any input.
+//! * [`Fixed`] (from [`Kernels::fixed`]) — the same kernels over fixed-size arrays, for code
+//!   whose shapes are const generics: the compiler checks the shapes, so these cannot fail on
+//!   shapes. Thin wrappers over the run-time implementation.
 //!
 //! # Error bounds of the SIMD paths against [`scalar`]
 //!
@@ -46,6 +51,8 @@ extern crate std;
 
 pub mod detect;
 mod error;
+mod fixed;
+mod mat;
 pub mod scalar;
 
 #[cfg(target_arch = "aarch64")]
@@ -57,18 +64,40 @@ mod x86_64;
 
 pub use detect::Path;
 pub use error::KernelError;
+pub use fixed::Fixed;
+pub use mat::{Mat, MatMut};
 pub use scalar::Epilogue;
+
+use error::expect_dim;
+
+/// The type of a symbol index (a context entry or a target class): vocabularies have at most
+/// [`MAX_CLASSES`] symbols.
+pub type Index = u16;
+
+/// The most classes (symbols) an [`Index`] can address: 65 536.
+pub const MAX_CLASSES: usize = Index::MAX as usize + 1;
+
+/// The version of the reference arithmetic (the scalar kernels' exact operations), recorded in
+/// checkpoints: a run resumed under another version cannot be bit-identical.
+pub const ARITHMETIC_VERSION: u8 = 1;
 
 /// A handle to one supported code path; every kernel is a method.
 ///
 /// ```
-/// use charmlp_kernels::{Kernels, Path};
+/// use charmlp_kernels::{Kernels, Mat, MatMut, Path};
 /// let k = Kernels::best();
 /// assert!(k.path().is_supported());
 /// assert!(Kernels::new(Path::Scalar).is_some());
 /// let mut x = [0.5f32, -20.0, 0.0];
 /// k.tanh(&mut x);
 /// assert_eq!(x[1], -1.0);
+///
+/// // y = x·w + b for a 2×3 times 3×2 product.
+/// let (x, w, b) = ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [1.0, 0.0, 0.0, 1.0, 1.0, 1.0], [0.5, -0.5]);
+/// let mut y = [0.0f32; 4];
+/// k.linear(Mat::new(&x, 2, 3)?, Mat::new(&w, 3, 2)?, &b, MatMut::new(&mut y, 2, 2)?)?;
+/// assert_eq!(y, [4.5, 4.5, 10.5, 10.5]);
+/// # Ok::<(), charmlp_kernels::KernelError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kernels {
@@ -92,6 +121,60 @@ macro_rules! simd_or {
             $scalar
         }
     }};
+}
+
+/// Checks `y = x·w (+ b)` shapes: `x: m×k`, `w: k×n`, `b: n`, `y: m×n`.
+fn check_nn(
+    x: &Mat<'_>,
+    w: &Mat<'_>,
+    b: Option<&[f32]>,
+    y: &MatMut<'_>,
+) -> Result<(), KernelError> {
+    expect_dim("rows of w (= columns of x)", x.cols(), w.rows())?;
+    expect_dim("rows of y (= rows of x)", x.rows(), y.rows())?;
+    expect_dim("columns of y (= columns of w)", w.cols(), y.cols())?;
+    if let Some(b) = b {
+        expect_dim("length of b (= columns of w)", w.cols(), b.len())?;
+    }
+    Ok(())
+}
+
+/// Checks `dx = dy·wᵀ` shapes: `dy: m×n`, `w: k×n`, `dx: m×k`.
+fn check_nt(dy: &Mat<'_>, w: &Mat<'_>, dx: &MatMut<'_>) -> Result<(), KernelError> {
+    expect_dim("columns of w (= columns of dy)", dy.cols(), w.cols())?;
+    expect_dim("rows of dx (= rows of dy)", dy.rows(), dx.rows())?;
+    expect_dim("columns of dx (= rows of w)", w.rows(), dx.cols())
+}
+
+/// Checks an embedding operation: `table: v×e`, `ctx: m·b` indices, `rows: m×(b·e)`; returns `b`.
+fn check_embed(
+    table_rows: usize,
+    e: usize,
+    ctx: &[Index],
+    rows: usize,
+    cols: usize,
+) -> Result<usize, KernelError> {
+    if e == 0 || !cols.is_multiple_of(e) {
+        return Err(KernelError::Shape {
+            what: "columns of the embedded rows (a multiple of the table's columns)",
+            expected: e,
+            found: cols,
+        });
+    }
+    let b = cols / e;
+    expect_dim("context indices (rows × block)", rows * b, ctx.len())?;
+    check_indices(ctx, table_rows)?;
+    Ok(b)
+}
+
+fn check_indices(idx: &[Index], len: usize) -> Result<(), KernelError> {
+    match idx.iter().find(|&&i| usize::from(i) >= len) {
+        Some(&i) => Err(KernelError::IndexOutOfRange {
+            index: usize::from(i),
+            len,
+        }),
+        None => Ok(()),
+    }
 }
 
 impl Kernels {
@@ -122,89 +205,104 @@ impl Kernels {
         self.path
     }
 
-    /// `y = x·w + b` for a batch of `M` rows.
-    pub fn linear<const M: usize, const K: usize, const N: usize>(
+    /// The same kernels over fixed-size arrays (shapes checked by the compiler).
+    pub const fn fixed(self) -> Fixed {
+        Fixed::new(self)
+    }
+
+    /// `y = x·w + b`: `x` is `m×k`, `w` is `k×n`, `b` has `n` elements, `y` is `m×n`.
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] if the dimensions disagree; nothing is written then.
+    pub fn linear(
         self,
-        x: &[[f32; K]; M],
-        w: &[[f32; N]; K],
-        b: &[f32; N],
-        y: &mut [[f32; N]; M],
-    ) {
-        self.dense(x, w, Some(b), Epilogue::Bias, y);
+        x: Mat<'_>,
+        w: Mat<'_>,
+        b: &[f32],
+        mut y: MatMut<'_>,
+    ) -> Result<(), KernelError> {
+        check_nn(&x, &w, Some(b), &y)?;
+        self.nn(x, w, Some(b), Epilogue::Bias, y.as_mut_slice());
+        Ok(())
     }
 
     /// `y = tanh(x·w + b)`: the hidden layer with bias and activation fused into the store.
-    pub fn linear_tanh<const M: usize, const K: usize, const N: usize>(
+    ///
+    /// # Errors
+    /// As [`Kernels::linear`].
+    pub fn linear_tanh(
         self,
-        x: &[[f32; K]; M],
-        w: &[[f32; N]; K],
-        b: &[f32; N],
-        y: &mut [[f32; N]; M],
-    ) {
-        self.dense(x, w, Some(b), Epilogue::BiasTanh, y);
+        x: Mat<'_>,
+        w: Mat<'_>,
+        b: &[f32],
+        mut y: MatMut<'_>,
+    ) -> Result<(), KernelError> {
+        check_nn(&x, &w, Some(b), &y)?;
+        self.nn(x, w, Some(b), Epilogue::BiasTanh, y.as_mut_slice());
+        Ok(())
     }
 
     /// `y = x·w` (no bias).
-    pub fn matmul<const M: usize, const K: usize, const N: usize>(
-        self,
-        x: &[[f32; K]; M],
-        w: &[[f32; N]; K],
-        y: &mut [[f32; N]; M],
-    ) {
-        self.dense(x, w, None, Epilogue::None, y);
+    ///
+    /// # Errors
+    /// As [`Kernels::linear`].
+    pub fn matmul(self, x: Mat<'_>, w: Mat<'_>, mut y: MatMut<'_>) -> Result<(), KernelError> {
+        check_nn(&x, &w, None, &y)?;
+        self.nn(x, w, None, Epilogue::None, y.as_mut_slice());
+        Ok(())
     }
 
-    /// `dw = xᵀ·dy`: the weight gradient of a dense layer (overwrites `dw`).
-    pub fn matmul_tn<const M: usize, const K: usize, const N: usize>(
-        self,
-        x: &[[f32; K]; M],
-        dy: &[[f32; N]; M],
-        dw: &mut [[f32; N]; K],
-    ) {
-        self.tn(x, dy, dw);
+    /// `dw = xᵀ·dy`: the weight gradient of a dense layer (overwrites `dw`). `x` is `m×k`, `dy`
+    /// is `m×n`, `dw` is `k×n`.
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] if the dimensions disagree; nothing is written then.
+    pub fn matmul_tn(self, x: Mat<'_>, dy: Mat<'_>, mut dw: MatMut<'_>) -> Result<(), KernelError> {
+        expect_dim("rows of dy (= rows of x)", x.rows(), dy.rows())?;
+        expect_dim("rows of dw (= columns of x)", x.cols(), dw.rows())?;
+        expect_dim("columns of dw (= columns of dy)", dy.cols(), dw.cols())?;
+        self.tn(x, dy, dw.as_mut_slice());
+        Ok(())
     }
 
-    /// `dx = dy·wᵀ`: the input gradient of a dense layer (overwrites `dx`).
-    pub fn matmul_nt<const M: usize, const N: usize, const K: usize>(
-        self,
-        dy: &[[f32; N]; M],
-        w: &[[f32; N]; K],
-        dx: &mut [[f32; K]; M],
-    ) {
-        self.nt(
-            M,
-            N,
-            K,
-            dy.as_flattened(),
-            w.as_flattened(),
-            None,
-            dx.as_flattened_mut(),
-        );
+    /// `dx = dy·wᵀ`: the input gradient of a dense layer (overwrites `dx`). `dy` is `m×n`, `w`
+    /// is `k×n`, `dx` is `m×k`.
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] if the dimensions disagree; nothing is written then.
+    pub fn matmul_nt(self, dy: Mat<'_>, w: Mat<'_>, mut dx: MatMut<'_>) -> Result<(), KernelError> {
+        check_nt(&dy, &w, &dx)?;
+        self.nt(dy, w, None, dx.as_mut_slice());
+        Ok(())
     }
 
     /// `dz = (dy·wᵀ) ⊙ (1 − h²)`: the input gradient of a dense layer fused with the backward of
-    /// the tanh that produced `h`.
-    pub fn matmul_nt_tanh_backward<const M: usize, const N: usize, const K: usize>(
+    /// the tanh that produced `h` (`h` has the shape of `dz`).
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] if the dimensions disagree; nothing is written then.
+    pub fn matmul_nt_tanh_backward(
         self,
-        dy: &[[f32; N]; M],
-        w: &[[f32; N]; K],
-        h: &[[f32; K]; M],
-        dz: &mut [[f32; K]; M],
-    ) {
-        self.nt(
-            M,
-            N,
-            K,
-            dy.as_flattened(),
-            w.as_flattened(),
-            Some(h.as_flattened()),
-            dz.as_flattened_mut(),
-        );
+        dy: Mat<'_>,
+        w: Mat<'_>,
+        h: Mat<'_>,
+        mut dz: MatMut<'_>,
+    ) -> Result<(), KernelError> {
+        check_nt(&dy, &w, &dz)?;
+        expect_dim("rows of h (= rows of dz)", dz.rows(), h.rows())?;
+        expect_dim("columns of h (= columns of dz)", dz.cols(), h.cols())?;
+        self.nt(dy, w, Some(h.as_slice()), dz.as_mut_slice());
+        Ok(())
     }
 
     /// `db = Σ_rows dy`: the bias gradient (overwrites `db`).
-    pub fn bias_grad<const M: usize, const N: usize>(self, dy: &[[f32; N]; M], db: &mut [f32; N]) {
-        self.bias_grad_rows(dy, db);
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless `db` has as many elements as `dy` has columns.
+    pub fn bias_grad(self, dy: Mat<'_>, db: &mut [f32]) -> Result<(), KernelError> {
+        expect_dim("length of db (= columns of dy)", dy.cols(), db.len())?;
+        self.bias(dy, db);
+        Ok(())
     }
 
     /// tanh in place.
@@ -215,363 +313,174 @@ impl Kernels {
         );
     }
 
-    /// `dh ⊙= 1 − h²` over the common length of `h` and `dh`.
-    pub fn tanh_backward(self, h: &[f32], dh: &mut [f32]) {
+    /// `dh ⊙= 1 − h²`.
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless `h` and `dh` have the same length.
+    pub fn tanh_backward(self, h: &[f32], dh: &mut [f32]) -> Result<(), KernelError> {
+        expect_dim("length of dh (= length of h)", h.len(), dh.len())?;
         simd_or!(
             simd::tanh_backward(self, h, dh),
             scalar::tanh_backward(h, dh)
         );
+        Ok(())
     }
 
-    /// `p −= lr·g` over the common length of `p` and `g`.
-    pub fn sgd(self, p: &mut [f32], g: &[f32], lr: f32) {
+    /// `p −= lr·g`.
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless `p` and `g` have the same length.
+    pub fn sgd(self, p: &mut [f32], g: &[f32], lr: f32) -> Result<(), KernelError> {
+        expect_dim("length of g (= length of p)", p.len(), g.len())?;
         simd_or!(simd::sgd(self, p, g, lr), scalar::sgd(p, g, lr));
+        Ok(())
     }
 
     /// `out = softmax(logits · inv_temp)`, stable for any finite logits.
-    pub fn softmax<const V: usize>(self, logits: &[f32; V], inv_temp: f32, out: &mut [f32; V]) {
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless `out` is as long as `logits`.
+    pub fn softmax(
+        self,
+        logits: &[f32],
+        inv_temp: f32,
+        out: &mut [f32],
+    ) -> Result<(), KernelError> {
+        expect_dim(
+            "length of out (= length of logits)",
+            logits.len(),
+            out.len(),
+        )?;
         simd_or!(
             simd::softmax(self, logits, inv_temp, out),
             scalar::softmax(logits, inv_temp, out)
         );
+        Ok(())
     }
 
-    /// Mean cross-entropy of `M` rows of logits against `targets`, and, if `dlogits` is given,
-    /// its gradient `(softmax − onehot)/M`. Stable for any finite logits (±1e30 included).
+    /// Mean cross-entropy of the rows of `logits` (`m×v`) against `targets` (`m` classes), and,
+    /// if `dlogits` (`m×v`) is given, its gradient `(softmax − onehot)/m`. Stable for any finite
+    /// logits (±1e30 included).
     ///
     /// # Errors
-    /// [`KernelError::IndexOutOfRange`] if a target is not below `V`, [`KernelError::EmptyBatch`]
-    /// if `M` is 0; nothing is written then.
-    pub fn cross_entropy<const M: usize, const V: usize>(
+    /// [`KernelError::EmptyBatch`] for no rows, [`KernelError::Shape`] if `targets` or
+    /// `dlogits` disagree with `logits`, [`KernelError::IndexOutOfRange`] for a target not below
+    /// `v`. Nothing is written on error.
+    pub fn cross_entropy(
         self,
-        logits: &[[f32; V]; M],
-        targets: &[u8; M],
-        dlogits: Option<&mut [[f32; V]; M]>,
+        logits: Mat<'_>,
+        targets: &[Index],
+        dlogits: Option<MatMut<'_>>,
     ) -> Result<f32, KernelError> {
-        self.cross_entropy_rows(logits, targets, dlogits.map(|d| &mut d[..]))
-    }
-
-    /// Embedding lookup: `out[r] = table[ctx[r][0]] ‖ … ‖ table[ctx[r][B−1]]`.
-    ///
-    /// # Errors
-    /// [`KernelError::IndexOutOfRange`] if an index is not below `V`; nothing is written then.
-    pub fn embed_gather<
-        const V: usize,
-        const E: usize,
-        const B: usize,
-        const IN: usize,
-        const M: usize,
-    >(
-        self,
-        table: &[[f32; E]; V],
-        ctx: &[[u8; B]; M],
-        out: &mut [[f32; IN]; M],
-    ) -> Result<(), KernelError> {
-        self.embed_gather_rows(table, ctx, out)
-    }
-
-    /// The gradient of [`Kernels::embed_gather`]: `dtable[ctx[r][j]] += dout[r][j·E..(j+1)·E]`.
-    ///
-    /// # Errors
-    /// [`KernelError::IndexOutOfRange`] if an index is not below `V`; nothing is written then.
-    pub fn embed_scatter_add<
-        const V: usize,
-        const E: usize,
-        const B: usize,
-        const IN: usize,
-        const M: usize,
-    >(
-        self,
-        dout: &[[f32; IN]; M],
-        ctx: &[[u8; B]; M],
-        dtable: &mut [[f32; E]; V],
-    ) -> Result<(), KernelError> {
-        self.embed_scatter_add_rows(dout, ctx, dtable)
-    }
-
-    // ---- Row-slice variants: the batch size is a run-time length up to a buffer's capacity. ----
-
-    /// [`Kernels::linear`] over as many rows as `x` has.
-    ///
-    /// # Errors
-    /// [`KernelError::RowMismatch`] if `y` has a different number of rows.
-    pub fn linear_rows<const K: usize, const N: usize>(
-        self,
-        x: &[[f32; K]],
-        w: &[[f32; N]; K],
-        b: &[f32; N],
-        y: &mut [[f32; N]],
-    ) -> Result<(), KernelError> {
-        same_rows(x.len(), y.len())?;
-        self.dense(x, w, Some(b), Epilogue::Bias, y);
-        Ok(())
-    }
-
-    /// [`Kernels::linear_tanh`] over as many rows as `x` has.
-    ///
-    /// # Errors
-    /// [`KernelError::RowMismatch`] if `y` has a different number of rows.
-    pub fn linear_tanh_rows<const K: usize, const N: usize>(
-        self,
-        x: &[[f32; K]],
-        w: &[[f32; N]; K],
-        b: &[f32; N],
-        y: &mut [[f32; N]],
-    ) -> Result<(), KernelError> {
-        same_rows(x.len(), y.len())?;
-        self.dense(x, w, Some(b), Epilogue::BiasTanh, y);
-        Ok(())
-    }
-
-    /// [`Kernels::matmul_tn`] (`dw = xᵀ·dy`) over as many rows as `x` has.
-    ///
-    /// # Errors
-    /// [`KernelError::RowMismatch`] if `dy` has a different number of rows.
-    pub fn matmul_tn_rows<const K: usize, const N: usize>(
-        self,
-        x: &[[f32; K]],
-        dy: &[[f32; N]],
-        dw: &mut [[f32; N]; K],
-    ) -> Result<(), KernelError> {
-        same_rows(x.len(), dy.len())?;
-        self.tn(x, dy, dw);
-        Ok(())
-    }
-
-    /// [`Kernels::matmul_nt`] (`dx = dy·wᵀ`) over as many rows as `dy` has.
-    ///
-    /// # Errors
-    /// [`KernelError::RowMismatch`] if `dx` has a different number of rows.
-    pub fn matmul_nt_rows<const N: usize, const K: usize>(
-        self,
-        dy: &[[f32; N]],
-        w: &[[f32; N]; K],
-        dx: &mut [[f32; K]],
-    ) -> Result<(), KernelError> {
-        same_rows(dy.len(), dx.len())?;
-        self.nt(
-            dy.len(),
-            N,
-            K,
-            dy.as_flattened(),
-            w.as_flattened(),
-            None,
-            dx.as_flattened_mut(),
-        );
-        Ok(())
-    }
-
-    /// [`Kernels::matmul_nt_tanh_backward`] over as many rows as `dy` has.
-    ///
-    /// # Errors
-    /// [`KernelError::RowMismatch`] if `h` or `dz` has a different number of rows.
-    pub fn matmul_nt_tanh_backward_rows<const N: usize, const K: usize>(
-        self,
-        dy: &[[f32; N]],
-        w: &[[f32; N]; K],
-        h: &[[f32; K]],
-        dz: &mut [[f32; K]],
-    ) -> Result<(), KernelError> {
-        same_rows(dy.len(), h.len())?;
-        same_rows(dy.len(), dz.len())?;
-        self.nt(
-            dy.len(),
-            N,
-            K,
-            dy.as_flattened(),
-            w.as_flattened(),
-            Some(h.as_flattened()),
-            dz.as_flattened_mut(),
-        );
-        Ok(())
-    }
-
-    /// [`Kernels::bias_grad`] over as many rows as `dy` has.
-    pub fn bias_grad_rows<const N: usize>(self, dy: &[[f32; N]], db: &mut [f32; N]) {
-        let m = dy.len();
-        let dy = dy.as_flattened();
-        simd_or!(
-            simd::bias_grad(self, m, N, dy, db),
-            scalar::bias_grad(m, N, dy, db)
-        );
-    }
-
-    /// [`Kernels::cross_entropy`] over as many rows as `logits` has.
-    ///
-    /// # Errors
-    /// [`KernelError::EmptyBatch`] for no rows, [`KernelError::RowMismatch`] if `targets` or
-    /// `dlogits` has a different number of rows, [`KernelError::IndexOutOfRange`] for a target
-    /// not below `V`. Nothing is written on error.
-    pub fn cross_entropy_rows<const V: usize>(
-        self,
-        logits: &[[f32; V]],
-        targets: &[u8],
-        dlogits: Option<&mut [[f32; V]]>,
-    ) -> Result<f32, KernelError> {
-        let m = logits.len();
+        let (m, v) = (logits.rows(), logits.cols());
         if m == 0 {
             return Err(KernelError::EmptyBatch);
         }
-        same_rows(m, targets.len())?;
+        expect_dim("targets (= rows of logits)", m, targets.len())?;
         if let Some(d) = &dlogits {
-            same_rows(m, d.len())?;
+            expect_dim("rows of dlogits (= rows of logits)", m, d.rows())?;
+            expect_dim("columns of dlogits (= columns of logits)", v, d.cols())?;
         }
-        if let Some(&t) = targets.iter().find(|&&t| usize::from(t) >= V) {
-            return Err(KernelError::IndexOutOfRange {
-                index: usize::from(t),
-                len: V,
-            });
-        }
-        let logits = logits.as_flattened();
-        let mut dlogits = dlogits.map(|d| d.as_flattened_mut());
+        check_indices(targets, v)?;
+        let logits = logits.as_slice();
+        let dlogits = dlogits.map(MatMut::into_slice);
         #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-        {
-            let mut scratch = [0.0f32; V];
-            let simd = simd::cross_entropy(
-                self,
-                m,
-                V,
-                logits,
-                targets,
-                dlogits.as_deref_mut(),
-                &mut scratch,
-            );
-            if let Some(loss) = simd {
+        let dlogits = {
+            let mut d = dlogits;
+            if let Some(loss) = simd::cross_entropy(self, m, v, logits, targets, d.as_deref_mut()) {
                 return Ok(loss);
             }
-        }
-        scalar::cross_entropy(m, V, logits, targets, dlogits)
+            d
+        };
+        scalar::cross_entropy(m, v, logits, targets, dlogits)
     }
 
-    /// [`Kernels::embed_gather`] over as many rows as `ctx` has.
+    /// Embedding lookup: row `r` of `out` is `table[ctx[r·b]] ‖ … ‖ table[ctx[r·b + b − 1]]`,
+    /// where `b = out.cols / table.cols` is the context length.
     ///
     /// # Errors
-    /// [`KernelError::RowMismatch`] if `out` has a different number of rows,
-    /// [`KernelError::IndexOutOfRange`] if an index is not below `V`. Nothing is written on error.
-    pub fn embed_gather_rows<const V: usize, const E: usize, const B: usize, const IN: usize>(
+    /// [`KernelError::Shape`] unless `out`'s columns are a multiple of `table`'s and `ctx` has
+    /// `rows · b` indices; [`KernelError::IndexOutOfRange`] for an index not below
+    /// `table.rows`. Nothing is written on error.
+    pub fn embed_gather(
         self,
-        table: &[[f32; E]; V],
-        ctx: &[[u8; B]],
-        out: &mut [[f32; IN]],
+        table: Mat<'_>,
+        ctx: &[Index],
+        mut out: MatMut<'_>,
     ) -> Result<(), KernelError> {
-        const { assert!(IN == B * E, "IN must equal B * E") };
-        same_rows(ctx.len(), out.len())?;
+        let (v, e) = (table.rows(), table.cols());
+        let b = check_embed(v, e, ctx, out.rows(), out.cols())?;
         scalar::embed_gather(
-            V,
-            E,
-            B,
-            ctx.len(),
-            table.as_flattened(),
-            ctx.as_flattened(),
-            out.as_flattened_mut(),
+            v,
+            e,
+            b,
+            out.rows(),
+            table.as_slice(),
+            ctx,
+            out.as_mut_slice(),
         )
     }
 
-    /// [`Kernels::embed_scatter_add`] over as many rows as `ctx` has.
+    /// The gradient of [`Kernels::embed_gather`]: `dtable[ctx[r·b + j]] += dout[r][j·e..(j+1)·e]`,
+    /// accumulated in context order.
     ///
     /// # Errors
-    /// As [`Kernels::embed_gather_rows`].
-    pub fn embed_scatter_add_rows<
-        const V: usize,
-        const E: usize,
-        const B: usize,
-        const IN: usize,
-    >(
+    /// As [`Kernels::embed_gather`].
+    pub fn embed_scatter_add(
         self,
-        dout: &[[f32; IN]],
-        ctx: &[[u8; B]],
-        dtable: &mut [[f32; E]; V],
+        dout: Mat<'_>,
+        ctx: &[Index],
+        mut dtable: MatMut<'_>,
     ) -> Result<(), KernelError> {
-        const { assert!(IN == B * E, "IN must equal B * E") };
-        same_rows(ctx.len(), dout.len())?;
+        let (v, e) = (dtable.rows(), dtable.cols());
+        let b = check_embed(v, e, ctx, dout.rows(), dout.cols())?;
         scalar::embed_scatter_add(
-            V,
-            E,
-            B,
-            ctx.len(),
-            dout.as_flattened(),
-            ctx.as_flattened(),
-            dtable.as_flattened_mut(),
+            v,
+            e,
+            b,
+            dout.rows(),
+            dout.as_slice(),
+            ctx,
+            dtable.as_mut_slice(),
         )
     }
 
-    /// `y = epi(x·w (+ b))` over the rows of `x` (the caller checked `y` has as many).
-    fn dense<const K: usize, const N: usize>(
-        self,
-        x: &[[f32; K]],
-        w: &[[f32; N]; K],
-        b: Option<&[f32; N]>,
-        epi: Epilogue,
-        y: &mut [[f32; N]],
-    ) {
-        let b = b.map(|b| &b[..]);
-        self.nn(
-            x.len(),
-            K,
-            N,
-            (x.as_flattened(), K, 1),
-            w.as_flattened(),
-            b,
-            epi,
-            y.as_flattened_mut(),
-        );
-    }
-
-    /// `dw = xᵀ·dy` for `m` rows: `Xᵀ` is `X` read with swapped strides.
-    fn tn<const K: usize, const N: usize>(
-        self,
-        x: &[[f32; K]],
-        dy: &[[f32; N]],
-        dw: &mut [[f32; N]; K],
-    ) {
-        let m = x.len().min(dy.len());
-        let (x, dy, dw) = (x.as_flattened(), dy.as_flattened(), dw.as_flattened_mut());
+    /// `dw = xᵀ·dy` (shapes checked by the caller): `Xᵀ` is `X` read with swapped strides.
+    fn tn(self, x: Mat<'_>, dy: Mat<'_>, dw: &mut [f32]) {
+        let (m, k, n) = (x.rows(), x.cols(), dy.cols());
+        let (x, dy) = (x.as_slice(), dy.as_slice());
         simd_or!(
-            simd::matmul_nn(self, K, m, N, (x, 1, K), dy, None, Epilogue::None, dw),
-            scalar::matmul_tn(m, K, N, x, dy, dw)
+            simd::matmul_nn(self, k, m, n, (x, 1, k), dy, None, Epilogue::None, dw),
+            scalar::matmul_tn(m, k, n, x, dy, dw)
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn nn(
-        self,
-        m: usize,
-        k: usize,
-        n: usize,
-        a: (&[f32], usize, usize),
-        w: &[f32],
-        b: Option<&[f32]>,
-        epi: Epilogue,
-        y: &mut [f32],
-    ) {
+    /// `db = Σ_rows dy` (shapes checked by the caller).
+    fn bias(self, dy: Mat<'_>, db: &mut [f32]) {
+        let (m, n, dy) = (dy.rows(), dy.cols(), dy.as_slice());
         simd_or!(
-            simd::matmul_nn(self, m, k, n, a, w, b, epi, y),
-            scalar::matmul_nn(m, k, n, a.0, w, b.unwrap_or(&[]), epi, y)
+            simd::bias_grad(self, m, n, dy, db),
+            scalar::bias_grad(m, n, dy, db)
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn nt(
-        self,
-        m: usize,
-        n: usize,
-        k: usize,
-        dy: &[f32],
-        w: &[f32],
-        h: Option<&[f32]>,
-        dx: &mut [f32],
-    ) {
+    /// `y = epi(x·w (+ b))` (shapes checked by the caller).
+    fn nn(self, x: Mat<'_>, w: Mat<'_>, b: Option<&[f32]>, epi: Epilogue, y: &mut [f32]) {
+        let (m, k, n) = (x.rows(), x.cols(), w.cols());
+        let (x, w) = (x.as_slice(), w.as_slice());
+        simd_or!(
+            simd::matmul_nn(self, m, k, n, (x, k, 1), w, b, epi, y),
+            scalar::matmul_nn(m, k, n, x, w, b.unwrap_or(&[]), epi, y)
+        );
+    }
+
+    /// `dx = dy·wᵀ (⊙ (1 − h²))` (shapes checked by the caller).
+    fn nt(self, dy: Mat<'_>, w: Mat<'_>, h: Option<&[f32]>, dx: &mut [f32]) {
+        let (m, n, k) = (dy.rows(), dy.cols(), w.rows());
+        let (dy, w) = (dy.as_slice(), w.as_slice());
         simd_or!(
             simd::matmul_nt(self, m, n, k, dy, w, h, dx),
             scalar::matmul_nt(m, n, k, dy, w, h, dx)
         );
-    }
-}
-
-fn same_rows(expected: usize, found: usize) -> Result<(), KernelError> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(KernelError::RowMismatch { expected, found })
     }
 }

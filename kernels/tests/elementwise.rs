@@ -33,10 +33,10 @@ const LENGTHS: [usize; 10] = [1, 3, 7, 17, 27, 33, 65, 270, 5400, 6000];
 
 fn gather_case<const V: usize, const E: usize, const B: usize, const IN: usize, const M: usize>(
     table: &[f32],
-    ctx: &[u8],
+    ctx: &[u16],
 ) {
     let table = rows::<V, E>(table);
-    let ctx: Box<[[u8; B]; M]> = Box::new(core::array::from_fn(|r| {
+    let ctx: Box<[[u16; B]; M]> = Box::new(core::array::from_fn(|r| {
         core::array::from_fn(|j| ctx[r * B + j])
     }));
     let mut want = Box::new([[0.0f32; IN]; M]);
@@ -47,7 +47,7 @@ fn gather_case<const V: usize, const E: usize, const B: usize, const IN: usize, 
     }
     for k in all_paths() {
         let mut out = Box::new([[f32::NAN; IN]; M]);
-        k.embed_gather(&table, &ctx, &mut out).unwrap();
+        k.fixed().embed_gather(&table, &ctx, &mut out).unwrap();
         assert!(
             out.as_flattened()
                 .iter()
@@ -61,11 +61,11 @@ fn gather_case<const V: usize, const E: usize, const B: usize, const IN: usize, 
 
 fn scatter_case<const V: usize, const E: usize, const B: usize, const IN: usize, const M: usize>(
     dout: &[f32],
-    ctx: &[u8],
+    ctx: &[u16],
     init: &[f32],
 ) {
     let dout = rows::<M, IN>(dout);
-    let ctx: Box<[[u8; B]; M]> = Box::new(core::array::from_fn(|r| {
+    let ctx: Box<[[u16; B]; M]> = Box::new(core::array::from_fn(|r| {
         core::array::from_fn(|j| ctx[r * B + j])
     }));
     // The spec: accumulate into dtable row by row, context slot by slot, in f32.
@@ -80,7 +80,9 @@ fn scatter_case<const V: usize, const E: usize, const B: usize, const IN: usize,
     }
     for k in all_paths() {
         let mut dtable = rows::<V, E>(init);
-        k.embed_scatter_add(&dout, &ctx, &mut dtable).unwrap();
+        k.fixed()
+            .embed_scatter_add(&dout, &ctx, &mut dtable)
+            .unwrap();
         assert!(
             dtable
                 .as_flattened()
@@ -102,14 +104,14 @@ proptest! {
 
     // The model: 27 symbols, 10-wide embeddings, 3 context slots, batch 32.
     #[test]
-    fn gather_scatter_model(table in floats(27 * 10), ctx in prop::collection::vec(0u8..27, 32 * 3), dout in floats(32 * 30), init in floats(27 * 10)) {
+    fn gather_scatter_model(table in floats(27 * 10), ctx in prop::collection::vec(0u16..27, 32 * 3), dout in floats(32 * 30), init in floats(27 * 10)) {
         gather_case::<27, 10, 3, 30, 32>(&table, &ctx);
         scatter_case::<27, 10, 3, 30, 32>(&dout, &ctx, &init);
     }
 
     // Odd sizes, and few symbols so that indices repeat within and across contexts.
     #[test]
-    fn gather_scatter_odd(table in floats(3 * 7), ctx in prop::collection::vec(0u8..3, 5 * 4), dout in floats(5 * 28), init in floats(3 * 7)) {
+    fn gather_scatter_odd(table in floats(3 * 7), ctx in prop::collection::vec(0u16..3, 5 * 4), dout in floats(5 * 28), init in floats(3 * 7)) {
         gather_case::<3, 7, 4, 28, 5>(&table, &ctx);
         scatter_case::<3, 7, 4, 28, 5>(&dout, &ctx, &init);
     }
@@ -128,7 +130,7 @@ fn gather_scatter_index_out_of_range_writes_nothing() {
         core::array::from_fn(|i| core::array::from_fn(|j| (i * 10 + j) as f32));
     let dout = [[1.0f32; 30]; 4];
     // The first out-of-range index in context order is reported, wherever it sits.
-    let cases: [([[u8; 3]; 4], u8); 4] = [
+    let cases: [([[u16; 3]; 4], u16); 4] = [
         ([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 27]], 27),
         ([[27, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]], 27),
         ([[0, 1, 2], [3, 200, 5], [6, 7, 255], [9, 10, 11]], 200),
@@ -142,7 +144,11 @@ fn gather_scatter_index_out_of_range_writes_nothing() {
         for k in all_paths() {
             let name = k.path().name();
             let mut out = [[SENTINEL; 30]; 4];
-            assert_eq!(k.embed_gather(&table, &ctx, &mut out), err, "{name}");
+            assert_eq!(
+                k.fixed().embed_gather(&table, &ctx, &mut out),
+                err,
+                "{name}"
+            );
             assert!(
                 out.as_flattened()
                     .iter()
@@ -150,7 +156,11 @@ fn gather_scatter_index_out_of_range_writes_nothing() {
                 "{name}: gather wrote before failing"
             );
             let mut dtable = [[SENTINEL; 10]; 27];
-            assert_eq!(k.embed_scatter_add(&dout, &ctx, &mut dtable), err, "{name}");
+            assert_eq!(
+                k.fixed().embed_scatter_add(&dout, &ctx, &mut dtable),
+                err,
+                "{name}"
+            );
             assert!(
                 dtable
                     .as_flattened()
@@ -180,13 +190,13 @@ fn check_sgd(p: &[f32], g: &[f32], lr: f32, offset: usize) -> f64 {
     const GUARD: f32 = 4321.5;
     let n = p.len();
     let mut want = p.to_vec();
-    Kernels::scalar().sgd(&mut want, g, lr);
+    Kernels::scalar().sgd(&mut want, g, lr).unwrap();
     let mut doc_ratio = 0.0f64;
     for k in all_paths() {
         let name = k.path().name();
         let mut buf = vec![GUARD; offset + n + 16];
         buf[offset..offset + n].copy_from_slice(p);
-        k.sgd(&mut buf[offset..offset + n], g, lr);
+        k.sgd(&mut buf[offset..offset + n], g, lr).unwrap();
         assert!(
             buf[..offset]
                 .iter()
@@ -242,20 +252,23 @@ proptest! {
     }
 }
 
-/// `p` and `g` of different lengths: only the common prefix is updated.
+/// `p` and `g` of different lengths: a shape error, and nothing is written.
 #[test]
-fn sgd_common_length() {
+fn sgd_length_mismatch_is_an_error() {
     for k in all_paths() {
         let mut p = [1.0f32; 21];
-        k.sgd(&mut p, &[1.0; 13], 0.5);
-        assert!(
-            p[..13].iter().all(|&x| x == 0.5) && p[13..].iter().all(|&x| x == 1.0),
-            "{}: {p:?}",
-            k.path().name()
-        );
+        assert!(matches!(
+            k.sgd(&mut p, &[1.0; 13], 0.5),
+            Err(charmlp_kernels::KernelError::Shape {
+                expected: 21,
+                found: 13,
+                ..
+            })
+        ));
+        assert!(p.iter().all(|&x| x == 1.0), "{}: {p:?}", k.path().name());
         let mut p = [1.0f32; 13];
-        k.sgd(&mut p, &[1.0; 21], 0.5);
-        assert!(p.iter().all(|&x| x == 0.5), "{}: {p:?}", k.path().name());
+        assert!(k.sgd(&mut p, &[1.0; 21], 0.5).is_err());
+        assert!(p.iter().all(|&x| x == 1.0), "{}: {p:?}", k.path().name());
     }
 }
 
@@ -270,11 +283,11 @@ fn sgd_rounding_boundary() {
     assert_eq!(lr * g, 2f32.powi(-25));
     let ratio = check_sgd(&[1.0; 9], &[g; 9], lr, 0);
     let mut p = [1.0f32];
-    Kernels::scalar().sgd(&mut p, &[g], lr);
+    Kernels::scalar().sgd(&mut p, &[g], lr).unwrap();
     assert_eq!(p[0], 1.0);
     for k in simd_paths() {
         let mut q = [1.0f32];
-        k.sgd(&mut q, &[g], lr);
+        k.sgd(&mut q, &[g], lr).unwrap();
         eprintln!(
             "{}: sgd(1, {g:e}, {lr}) = {:e}, scalar {:e}: |Δ| = {:.3e}·ε|lr·g|",
             k.path().name(),
@@ -299,11 +312,11 @@ fn sgd_survey_against_doc_figure() {
         let p: Vec<f32> = (0..6000).map(|_| next()).collect();
         let g: Vec<f32> = (0..6000).map(|_| next()).collect();
         let mut want = p.clone();
-        Kernels::scalar().sgd(&mut want, &g, lr);
+        Kernels::scalar().sgd(&mut want, &g, lr).unwrap();
         check_sgd(&p, &g, lr, 3);
         for k in simd_paths() {
             let mut got = p.clone();
-            k.sgd(&mut got, &g, lr);
+            k.sgd(&mut got, &g, lr).unwrap();
             let over = (0..6000)
                 .filter(|&i| {
                     (got[i] as f64 - want[i] as f64).abs() > U * (lr as f64 * g[i] as f64).abs()
@@ -334,12 +347,12 @@ fn check_tanh_backward(h: &[f32], dh: &[f32], offset: usize) {
     const GUARD: f32 = -987.25;
     let n = dh.len();
     let mut want = dh.to_vec();
-    Kernels::scalar().tanh_backward(h, &mut want);
+    Kernels::scalar().tanh_backward(h, &mut want).unwrap();
     for k in all_paths() {
         let name = k.path().name();
         let mut buf = vec![GUARD; offset + n + 16];
         buf[offset..offset + n].copy_from_slice(dh);
-        k.tanh_backward(h, &mut buf[offset..offset + n]);
+        k.tanh_backward(h, &mut buf[offset..offset + n]).unwrap();
         assert!(
             buf[..offset]
                 .iter()
@@ -387,23 +400,20 @@ proptest! {
 }
 
 #[test]
-fn tanh_backward_values_and_common_length() {
+fn tanh_backward_values_and_length_mismatch() {
     for k in all_paths() {
         let name = k.path().name();
         // Saturated units pass no gradient; h = 0 passes all of it; h = ±0.5 passes 3/4.
         let h = [1.0f32, -1.0, 0.0, -0.0, 0.5, -0.5, 1.0, 0.0, 0.5];
         let mut dh = [2.0f32; 9];
-        k.tanh_backward(&h, &mut dh);
+        k.tanh_backward(&h, &mut dh).unwrap();
         assert_eq!(dh, [0.0, 0.0, 2.0, 2.0, 1.5, 1.5, 0.0, 2.0, 1.5], "{name}");
-        // Lengths differ: only the common prefix changes.
+        // Lengths differ: a shape error, and nothing is written.
         let mut dh = [2.0f32; 19];
-        k.tanh_backward(&[0.5; 11], &mut dh);
-        assert!(
-            dh[..11].iter().all(|&x| x == 1.5) && dh[11..].iter().all(|&x| x == 2.0),
-            "{name}: {dh:?}"
-        );
+        assert!(k.tanh_backward(&[0.5; 11], &mut dh).is_err());
+        assert!(dh.iter().all(|&x| x == 2.0), "{name}: {dh:?}");
         let mut dh = [2.0f32; 11];
-        k.tanh_backward(&[0.5; 19], &mut dh);
-        assert!(dh.iter().all(|&x| x == 1.5), "{name}: {dh:?}");
+        assert!(k.tanh_backward(&[0.5; 19], &mut dh).is_err());
+        assert!(dh.iter().all(|&x| x == 2.0), "{name}: {dh:?}");
     }
 }

@@ -59,15 +59,15 @@ macro_rules! shape {
                     // Forward: y = xw + b, and tanh(xw + b).
                     let scale = abs_nn(M, K, N, &x, &w, Some(&b));
                     let (mut y0, mut y1) = (Box::new([[0.0f32; N]; M]), Box::new([[0.0f32; N]; M]));
-                    s.linear(&xa, &wa, &ba, &mut y0);
-                    kern.linear(&xa, &wa, &ba, &mut y1);
+                    s.fixed().linear(&xa, &wa, &ba, &mut y0);
+                    kern.fixed().linear(&xa, &wa, &ba, &mut y1);
                     check(&format!("{p} linear"), y1.as_flattened(), y0.as_flattened(), &scale, K, 0.0);
-                    s.linear_tanh(&xa, &wa, &ba, &mut y0);
-                    kern.linear_tanh(&xa, &wa, &ba, &mut y1);
+                    s.fixed().linear_tanh(&xa, &wa, &ba, &mut y0);
+                    kern.fixed().linear_tanh(&xa, &wa, &ba, &mut y1);
                     check(&format!("{p} linear_tanh"), y1.as_flattened(), y0.as_flattened(), &scale, K, 4.0);
                     let scale0 = abs_nn(M, K, N, &x, &w, None);
-                    s.matmul(&xa, &wa, &mut y0);
-                    kern.matmul(&xa, &wa, &mut y1);
+                    s.fixed().matmul(&xa, &wa, &mut y0);
+                    kern.fixed().matmul(&xa, &wa, &mut y1);
                     check(&format!("{p} matmul"), y1.as_flattened(), y0.as_flattened(), &scale0, K, 0.0);
 
                     // dW = xᵀ dy  (K×N, reduction over M).
@@ -75,8 +75,8 @@ macro_rules! shape {
                     for i in 0..M { for q in 0..K { xt[q * M + i] = x[i * K + q]; } }
                     let scale = abs_nn(K, M, N, &xt, &dy, None);
                     let (mut d0, mut d1) = (Box::new([[0.0f32; N]; K]), Box::new([[0.0f32; N]; K]));
-                    s.matmul_tn(&xa, &dya, &mut d0);
-                    kern.matmul_tn(&xa, &dya, &mut d1);
+                    s.fixed().matmul_tn(&xa, &dya, &mut d0);
+                    kern.fixed().matmul_tn(&xa, &dya, &mut d1);
                     check(&format!("{p} matmul_tn"), d1.as_flattened(), d0.as_flattened(), &scale, M, 0.0);
 
                     // dX = dy wᵀ (M×K, reduction over N), plain and fused with tanh backward.
@@ -84,19 +84,19 @@ macro_rules! shape {
                     for q in 0..K { for j in 0..N { wt[j * K + q] = w[q * N + j]; } }
                     let scale = abs_nn(M, N, K, &dy, &wt, None);
                     let (mut e0, mut e1) = (Box::new([[0.0f32; K]; M]), Box::new([[0.0f32; K]; M]));
-                    s.matmul_nt(&dya, &wa, &mut e0);
-                    kern.matmul_nt(&dya, &wa, &mut e1);
+                    s.fixed().matmul_nt(&dya, &wa, &mut e0);
+                    kern.fixed().matmul_nt(&dya, &wa, &mut e1);
                     check(&format!("{p} matmul_nt"), e1.as_flattened(), e0.as_flattened(), &scale, N, 0.0);
-                    s.matmul_nt_tanh_backward(&dya, &wa, &ha, &mut e0);
-                    kern.matmul_nt_tanh_backward(&dya, &wa, &ha, &mut e1);
+                    s.fixed().matmul_nt_tanh_backward(&dya, &wa, &ha, &mut e0);
+                    kern.fixed().matmul_nt_tanh_backward(&dya, &wa, &ha, &mut e1);
                     check(&format!("{p} matmul_nt_tanh_backward"), e1.as_flattened(), e0.as_flattened(), &scale, N + 2, 0.0);
 
                     // Bias gradient: column sums over M rows.
                     let mut sc = vec![0.0f64; N];
                     for i in 0..M { for j in 0..N { sc[j] += dy[i * N + j].abs() as f64; } }
                     let (mut g0, mut g1) = ([0.0f32; N], [0.0f32; N]);
-                    s.bias_grad(&dya, &mut g0);
-                    kern.bias_grad(&dya, &mut g1);
+                    s.fixed().bias_grad(&dya, &mut g0);
+                    kern.fixed().bias_grad(&dya, &mut g1);
                     check(&format!("{p} bias_grad"), &g1, &g0, &sc, M, 0.0);
                 }
             }

@@ -103,7 +103,7 @@ impl Observed {
 /// `Some(dlogits)` must give the same loss bits.
 fn check_cross_entropy<const M: usize, const V: usize>(
     logits: &[[f32; V]; M],
-    targets: &[u8; M],
+    targets: &[u16; M],
 ) -> Observed {
     let mut obs = Observed::default();
     let z: Vec<Vec<f32>> = logits.iter().map(|r| shifted(r, 1.0)).collect();
@@ -116,8 +116,11 @@ fn check_cross_entropy<const M: usize, const V: usize>(
         / M as f64;
     let run = |k: Kernels| {
         let mut g = Box::new([[f32::NAN; V]; M]);
-        let l = k.cross_entropy(logits, targets, Some(&mut g)).unwrap();
-        let l2 = k.cross_entropy(logits, targets, None).unwrap();
+        let l = k
+            .fixed()
+            .cross_entropy(logits, targets, Some(&mut g))
+            .unwrap();
+        let l2 = k.fixed().cross_entropy(logits, targets, None).unwrap();
         assert_eq!(
             l.to_bits(),
             l2.to_bits(),
@@ -176,11 +179,11 @@ fn check_softmax<const V: usize>(rows: &[[f32; V]]) -> Observed {
             let inv_temp = 1.0 / temp;
             let p = exact_softmax(&shifted(row, inv_temp));
             let mut want = [0.0f32; V];
-            Kernels::scalar().softmax(row, inv_temp, &mut want);
+            Kernels::scalar().softmax(row, inv_temp, &mut want).unwrap();
             for k in all_paths() {
                 let name = k.path().name();
                 let mut got = [f32::NAN; V];
-                k.softmax(row, inv_temp, &mut got);
+                k.softmax(row, inv_temp, &mut got).unwrap();
                 for j in 0..V {
                     let b = p_bound(V, p[j]);
                     let d = (got[j] as f64 - p[j]).abs();
@@ -219,18 +222,18 @@ fn case_at(
     m: usize,
     v: usize,
     scales: &[f32],
-) -> impl Strategy<Value = (Vec<f32>, Vec<u8>)> + use<> {
+) -> impl Strategy<Value = (Vec<f32>, Vec<u16>)> + use<> {
     let scale = prop::sample::select(scales.to_vec());
     (
         scale,
         prop::collection::vec(-1.0f32..1.0, m * v),
-        prop::collection::vec(0..v as u8, m),
+        prop::collection::vec(0..v as u16, m),
     )
         .prop_map(|(s, x, t)| (x.into_iter().map(|x| x * s).collect(), t))
 }
 
 /// Logits at several scales (at ±120 many terms fall below `exp`'s range) and targets.
-fn case(m: usize, v: usize) -> impl Strategy<Value = (Vec<f32>, Vec<u8>)> {
+fn case(m: usize, v: usize) -> impl Strategy<Value = (Vec<f32>, Vec<u16>)> {
     case_at(m, v, &[1.0, 4.0, 20.0, 120.0])
 }
 
@@ -243,7 +246,7 @@ macro_rules! shape {
                 const M: usize = $m;
                 const V: usize = $v;
                 let logits = rows::<M, V>(&x);
-                let targets: [u8; M] = t.try_into().unwrap();
+                let targets: [u16; M] = t.try_into().unwrap();
                 check_cross_entropy(&logits, &targets);
                 check_softmax(&logits[..]);
             }
@@ -277,7 +280,7 @@ fn survey<const M: usize, const V: usize>(rng: &mut Rng, cases: usize, scale: f3
             .as_flattened_mut()
             .iter_mut()
             .for_each(|x| *x = (2.0 * rng.next_f32() - 1.0) * scale);
-        let targets: [u8; M] = core::array::from_fn(|_| (rng.next_f32() * V as f32) as u8);
+        let targets: [u16; M] = core::array::from_fn(|_| (rng.next_f32() * V as f32) as u16);
         obs.merge(check_cross_entropy(&logits, &targets));
         obs.merge(check_softmax(&logits[..]));
     }
@@ -311,7 +314,7 @@ fn summation_order_adversarial() {
     let obs = check_cross_entropy(&logits, &[0]);
     let obs2 = check_softmax(&logits[..]);
     let mut p = [0.0f32; 27];
-    Kernels::scalar().softmax(&row, 1.0, &mut p);
+    Kernels::scalar().softmax(&row, 1.0, &mut p).unwrap();
     let sum: f64 = p.iter().map(|&p| p as f64).sum();
     eprintln!(
         "adversarial 1×27: SIMD vs scalar |Δp| = {:.2}ε, |Δg| = {:.2}ε, |Δloss| = {:.2}·8ε(1+loss); scalar Σp − 1 = {:.2}·2⁻²³",
@@ -332,7 +335,7 @@ fn summation_order_adversarial() {
 /// by at least `1/(M·V) ≥ 1e-3`.
 fn check_finite_differences<const M: usize, const V: usize>(
     logits: &[[f32; V]; M],
-    targets: &[u8; M],
+    targets: &[u16; M],
 ) {
     let loss64 = |x: &[f64]| -> f64 {
         x.chunks_exact(V)
@@ -356,7 +359,9 @@ fn check_finite_differences<const M: usize, const V: usize>(
         .collect();
     for k in all_paths() {
         let mut g = Box::new([[0.0f32; V]; M]);
-        k.cross_entropy(logits, targets, Some(&mut g)).unwrap();
+        k.fixed()
+            .cross_entropy(logits, targets, Some(&mut g))
+            .unwrap();
         for (i, (&g, &f)) in g.as_flattened().iter().zip(&fd).enumerate() {
             assert!(
                 (g as f64 - f).abs() <= 1e-5,
@@ -384,7 +389,7 @@ proptest! {
 }
 
 /// The stable f64 loss of the original f32 logits (no f32 rounding of `x − max`).
-fn reference_loss(logits: &[f32], v: usize, targets: &[u8]) -> f64 {
+fn reference_loss(logits: &[f32], v: usize, targets: &[u16]) -> f64 {
     let rows = logits.chunks_exact(v);
     let m = rows.len();
     rows.zip(targets)
@@ -403,13 +408,16 @@ fn reference_loss(logits: &[f32], v: usize, targets: &[u8]) -> f64 {
 fn check_extreme<const M: usize, const V: usize>(
     what: &str,
     logits: &[[f32; V]; M],
-    targets: &[u8; M],
+    targets: &[u16; M],
 ) {
     let want = reference_loss(logits.as_flattened(), V, targets);
     for k in all_paths() {
         let name = k.path().name();
         let mut g = Box::new([[f32::NAN; V]; M]);
-        let loss = k.cross_entropy(logits, targets, Some(&mut g)).unwrap();
+        let loss = k
+            .fixed()
+            .cross_entropy(logits, targets, Some(&mut g))
+            .unwrap();
         assert!(loss.is_finite(), "{name} {what}: loss {loss}");
         let rel = (loss as f64 - want).abs() / want.abs().max(f64::MIN_POSITIVE);
         assert!(
@@ -456,7 +464,7 @@ fn extreme_logits() {
     ];
     // Targets on the winning logit, on a losing one (loss ≈ 2e30/M), and on ordinary ones.
     for targets in [
-        [0u8, 1, 0, 26, 13, 5, 0],
+        [0u16, 1, 0, 26, 13, 5, 0],
         [1, 0, 26, 3, 0, 6, 26],
         [2, 2, 2, 2, 12, 4, 13],
     ] {
@@ -471,14 +479,14 @@ fn extreme_logits() {
         "one_tiny",
         "huge_and_tiny",
     ]) {
-        for t in [0u8, 5, 13, 26] {
+        for t in [0u16, 5, 13, 26] {
             check_extreme(name, &[*row], &[t]);
         }
         // Softmax: finite, rows sum to one, at every temperature.
         for k in all_paths() {
             for inv_temp in [2.0f32, 1.0, 0.5] {
                 let mut p = [f32::NAN; 27];
-                k.softmax(row, inv_temp, &mut p);
+                k.softmax(row, inv_temp, &mut p).unwrap();
                 let sum: f64 = p.iter().map(|&p| p as f64).sum();
                 assert!(
                     p.iter().all(|p| p.is_finite()) && (sum - 1.0).abs() <= 27.0 * U,
@@ -492,6 +500,7 @@ fn extreme_logits() {
     for k in all_paths() {
         let mut g = [[0.0f32; 3]; 2];
         let loss = k
+            .fixed()
             .cross_entropy(&[[1e30f32; 3]; 2], &[0, 2], Some(&mut g))
             .unwrap();
         assert!(
@@ -513,6 +522,7 @@ fn loss_beyond_f32_range_is_inf_with_finite_gradient() {
     for k in all_paths() {
         let mut g = [[0.0f32; 3]; 1];
         let loss = k
+            .fixed()
             .cross_entropy(&[[f32::MAX, -f32::MAX, 0.0]], &[1], Some(&mut g))
             .unwrap();
         assert_eq!(loss, f32::INFINITY, "{}", k.path().name());
@@ -526,7 +536,7 @@ fn target_out_of_range_is_an_error_and_writes_nothing() {
     let logits: [[f32; 27]; 4] =
         core::array::from_fn(|i| core::array::from_fn(|j| (i * 27 + j) as f32 * 0.01));
     for bad in [
-        [0u8, 27, 3, 4],
+        [0u16, 27, 3, 4],
         [27, 0, 0, 0],
         [0, 0, 0, 255],
         [26, 26, 26, 100],
@@ -534,7 +544,7 @@ fn target_out_of_range_is_an_error_and_writes_nothing() {
         let first_bad = *bad.iter().find(|&&t| t >= 27).unwrap();
         for k in all_paths() {
             let mut g = [[SENTINEL; 27]; 4];
-            let r = k.cross_entropy(&logits, &bad, Some(&mut g));
+            let r = k.fixed().cross_entropy(&logits, &bad, Some(&mut g));
             assert_eq!(
                 r,
                 Err(KernelError::IndexOutOfRange {
@@ -551,7 +561,7 @@ fn target_out_of_range_is_an_error_and_writes_nothing() {
                 "{}: dlogits written",
                 k.path().name()
             );
-            let r = k.cross_entropy(&logits, &bad, None);
+            let r = k.fixed().cross_entropy(&logits, &bad, None);
             assert_eq!(
                 r,
                 Err(KernelError::IndexOutOfRange {
@@ -564,7 +574,9 @@ fn target_out_of_range_is_an_error_and_writes_nothing() {
     // V = 1: the only valid target is 0.
     for k in all_paths() {
         let mut g = [[SENTINEL; 1]; 2];
-        let r = k.cross_entropy(&[[3.0], [4.0]], &[0, 1], Some(&mut g));
+        let r = k
+            .fixed()
+            .cross_entropy(&[[3.0], [4.0]], &[0, 1], Some(&mut g));
         assert_eq!(r, Err(KernelError::IndexOutOfRange { index: 1, len: 1 }));
         assert_eq!(g, [[SENTINEL]; 2]);
     }

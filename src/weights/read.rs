@@ -2,9 +2,11 @@
 
 use core::fmt;
 
-use super::{DTYPE_F32, HEADER_LEN, MAGIC, VERSION, crc32, file_len, tensor_offset};
-use crate::params::{Params, ParamsRef};
-use crate::vocab::{TERMINATOR, Vocab};
+use super::crc32;
+use super::format::{self, HEADER_LEN, Header, VERSION, tensor_offset};
+use crate::params::{Params, ParamsView, ParamsViewMut, TENSOR_NAMES, const_shape};
+use crate::shape::{Dim, Shape, ShapeError};
+use crate::vocab::{TERMINATOR, Vocab, VocabView};
 
 /// Every way a weights file can be wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +32,13 @@ pub enum WeightsError {
     UnsupportedVersion(u16),
     /// A tensor element type this crate does not read.
     UnsupportedDtype(u8),
-    /// The file's shape is not the one asked for.
+    /// The header's dimensions are not a model (one is out of range, or the model would not fit
+    /// this target).
+    Shape(ShapeError),
+    /// The file's shape is not the one asked for (by a const-generic [`Weights`] type).
     ShapeMismatch {
-        /// Which dimension: `"V"`, `"B"`, `"E"` or `"H"`.
-        dim: &'static str,
+        /// Which dimension.
+        dim: Dim,
         /// The value asked for.
         expected: u32,
         /// The value in the file.
@@ -55,11 +60,19 @@ pub enum WeightsError {
     },
     /// The vocabulary string is not UTF-8.
     VocabNotUtf8,
+    /// The vocabulary string's length is impossible for the header's symbol count (more than
+    /// four bytes per symbol).
+    VocabLength {
+        /// Bytes the header announces.
+        bytes: u32,
+        /// Symbols the header announces.
+        symbols: u32,
+    },
     /// The vocabulary has a different number of symbols than the header says, or more than `V`.
     VocabSize {
-        /// Symbols the header announces.
+        /// Symbols the header announces (or `V`, the most it may have).
         expected: u32,
-        /// Symbols found (or the capacity exceeded).
+        /// Symbols found.
         found: u32,
     },
     /// A symbol appears twice.
@@ -67,10 +80,34 @@ pub enum WeightsError {
     /// The vocabulary does not start with `.`.
     MissingTerminator,
     /// Zero-copy reading needs the file at a 4-byte-aligned address (see
-    /// [`super::Aligned`]); use [`Weights::copy_into`] otherwise.
+    /// [`super::Aligned`]); use [`WeightsView::copy_params`] otherwise.
     Misaligned,
     /// A reserved header byte is not zero.
     Reserved,
+}
+
+impl WeightsError {
+    /// A fixed description, without numbers (no formatting code: for firmware).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            WeightsError::Truncated { .. } => "weights file truncated",
+            WeightsError::TrailingBytes { .. } => "weights file has trailing bytes",
+            WeightsError::BadMagic => "not a charmlp weights file (bad magic)",
+            WeightsError::UnsupportedVersion(_) => "unsupported weights format version",
+            WeightsError::UnsupportedDtype(_) => "unsupported weights dtype",
+            WeightsError::Shape(e) => e.as_str(),
+            WeightsError::ShapeMismatch { .. } => "the weights file has another shape",
+            WeightsError::CrcMismatch { .. } => "weights file corrupt (CRC-32 mismatch)",
+            WeightsError::NonFinite { .. } => "a weight is not finite",
+            WeightsError::VocabNotUtf8 => "the vocabulary is not valid UTF-8",
+            WeightsError::VocabLength { .. } => "the vocabulary length is impossible",
+            WeightsError::VocabSize { .. } => "the vocabulary has the wrong number of symbols",
+            WeightsError::DuplicateSymbol(_) => "a symbol appears twice in the vocabulary",
+            WeightsError::MissingTerminator => "the vocabulary must start with '.'",
+            WeightsError::Misaligned => "weights bytes are not 4-byte aligned",
+            WeightsError::Reserved => "reserved header byte is not zero",
+        }
+    }
 }
 
 impl fmt::Display for WeightsError {
@@ -80,13 +117,10 @@ impl fmt::Display for WeightsError {
                 f,
                 "weights file truncated: {found} bytes, expected {expected}"
             ),
-            WeightsError::TrailingBytes { expected, found } => {
-                write!(
-                    f,
-                    "weights file has trailing bytes: {found} bytes, expected {expected}"
-                )
-            }
-            WeightsError::BadMagic => f.write_str("not a charmlp weights file (bad magic)"),
+            WeightsError::TrailingBytes { expected, found } => write!(
+                f,
+                "weights file has trailing bytes: {found} bytes, expected {expected}"
+            ),
             WeightsError::UnsupportedVersion(v) => write!(
                 f,
                 "unsupported weights format version {v} (this build reads {VERSION})"
@@ -94,149 +128,85 @@ impl fmt::Display for WeightsError {
             WeightsError::UnsupportedDtype(d) => {
                 write!(f, "unsupported dtype code {d} (this build reads 1 = f32)")
             }
+            WeightsError::Shape(e) => write!(f, "weights header: {e}"),
             WeightsError::ShapeMismatch {
                 dim,
                 expected,
                 found,
-            } => {
-                write!(
-                    f,
-                    "weights shape mismatch: {dim} is {found} in the file, the model expects {expected}"
-                )
-            }
-            WeightsError::CrcMismatch { stored, computed } => {
-                write!(
-                    f,
-                    "weights file corrupt: CRC-32 {computed:#010x} does not match stored {stored:#010x}"
-                )
-            }
+            } => write!(
+                f,
+                "weights shape mismatch: {} is {found} in the file, the model expects {expected}",
+                dim.letter()
+            ),
+            WeightsError::CrcMismatch { stored, computed } => write!(
+                f,
+                "weights file corrupt: CRC-32 {computed:#010x} does not match stored {stored:#010x}"
+            ),
             WeightsError::NonFinite { tensor, index } => {
                 write!(f, "weight {tensor}[{index}] is not finite")
             }
-            WeightsError::VocabNotUtf8 => f.write_str("the vocabulary is not valid UTF-8"),
+            WeightsError::VocabLength { bytes, symbols } => write!(
+                f,
+                "the vocabulary string is {bytes} bytes for {symbols} symbols (at most 4 bytes each)"
+            ),
             WeightsError::VocabSize { expected, found } => {
                 write!(f, "the vocabulary has {found} symbols, expected {expected}")
             }
             WeightsError::DuplicateSymbol(c) => {
                 write!(f, "symbol {c:?} appears twice in the vocabulary")
             }
-            WeightsError::MissingTerminator => f.write_str("the vocabulary must start with '.'"),
             WeightsError::Misaligned => {
                 f.write_str("weights bytes are not 4-byte aligned; copy them or align the blob")
             }
-            WeightsError::Reserved => f.write_str("reserved header byte is not zero"),
+            _ => f.write_str(self.as_str()),
         }
     }
 }
 
-impl core::error::Error for WeightsError {}
-
-/// The fixed header fields of a weights file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Header {
-    /// Classes.
-    pub v: u32,
-    /// Context length.
-    pub b: u32,
-    /// Embedding width.
-    pub e: u32,
-    /// Hidden width.
-    pub h: u32,
-    /// Symbols in the vocabulary.
-    pub symbols: u32,
-    /// Bytes of the vocabulary string.
-    pub vocab_len: u32,
+impl core::error::Error for WeightsError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            WeightsError::Shape(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(w)
-}
-
-/// Reads and checks the header only (magic, version, dtype), e.g. to pick a model shape.
-///
-/// # Errors
-/// [`WeightsError::Truncated`], [`WeightsError::BadMagic`], [`WeightsError::UnsupportedVersion`],
-/// [`WeightsError::UnsupportedDtype`], [`WeightsError::Reserved`].
-pub fn read_header(bytes: &[u8]) -> Result<Header, WeightsError> {
-    if bytes.len() < HEADER_LEN {
-        return Err(WeightsError::Truncated {
-            expected: HEADER_LEN,
-            found: bytes.len(),
-        });
-    }
-    if bytes[..8] != MAGIC {
-        return Err(WeightsError::BadMagic);
-    }
-    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-    if version != VERSION {
-        return Err(WeightsError::UnsupportedVersion(version));
-    }
-    if bytes[10] != DTYPE_F32 {
-        return Err(WeightsError::UnsupportedDtype(bytes[10]));
-    }
-    if bytes[11] != 0 {
-        return Err(WeightsError::Reserved);
-    }
-    Ok(Header {
-        v: u32_at(bytes, 12),
-        b: u32_at(bytes, 16),
-        e: u32_at(bytes, 20),
-        h: u32_at(bytes, 24),
-        symbols: u32_at(bytes, 28),
-        vocab_len: u32_at(bytes, 32),
-    })
-}
-
-/// A validated weights file of shape `(V, B, E, IN, H)`, borrowing its bytes.
+/// A validated weights file of any shape, borrowing its bytes.
 #[derive(Debug, Clone, Copy)]
-pub struct Weights<
-    'a,
-    const V: usize,
-    const B: usize,
-    const E: usize,
-    const IN: usize,
-    const H: usize,
-> {
+pub struct WeightsView<'a> {
     bytes: &'a [u8],
-    vocab: Vocab<V>,
-    tensors: usize,
+    header: Header,
+    shape: Shape,
+    vocab: &'a str,
 }
 
-const NAMES: [&str; 5] = ["C", "W1", "b1", "W2", "b2"];
-
-impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>
-    Weights<'a, V, B, E, IN, H>
-{
-    const LENS: [usize; 5] = [V * E, IN * H, H, H * V, V];
-
-    /// Validates `bytes` against the shape `(V, B, E, H)`: header, exact length, CRC,
-    /// vocabulary, and that every weight is finite. Nothing is copied.
+impl<'a> WeightsView<'a> {
+    /// Validates `bytes`: header, shape, exact length, CRC, vocabulary, and that every weight
+    /// is finite. Nothing is copied.
     ///
     /// # Errors
     /// Each defect is its own [`WeightsError`] variant.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, WeightsError> {
-        let () = Params::<V, B, E, IN, H>::SHAPE_OK;
-        let h = read_header(bytes)?;
-        for (dim, want, got) in [("V", V, h.v), ("B", B, h.b), ("E", E, h.e), ("H", H, h.h)] {
-            if want as u64 != u64::from(got) {
-                return Err(WeightsError::ShapeMismatch {
-                    dim,
-                    expected: want as u32,
-                    found: got,
-                });
-            }
-        }
-        let vocab_len = h.vocab_len as usize;
-        // A vocabulary string is at most 4 bytes per symbol.
-        if vocab_len > 4 * V {
-            return Err(WeightsError::VocabSize {
-                expected: h.symbols,
-                found: h.vocab_len,
+        let header = Header::parse(bytes)?;
+        let shape = header.shape()?;
+        let vocab_len = header.vocab_len as usize;
+        // A vocabulary string is at most 4 bytes per symbol, and has at most V symbols.
+        if header.symbols > header.vocab || vocab_len > 4 * shape.vocab() {
+            let symbols_ok = header.symbols <= header.vocab;
+            return Err(if symbols_ok {
+                WeightsError::VocabLength {
+                    bytes: header.vocab_len,
+                    symbols: header.symbols,
+                }
+            } else {
+                WeightsError::VocabSize {
+                    expected: header.vocab,
+                    found: header.symbols,
+                }
             });
         }
-        let expected = file_len(V, B, E, H, vocab_len);
+        let expected = shape.file_len(vocab_len);
         if bytes.len() < expected {
             return Err(WeightsError::Truncated {
                 expected,
@@ -249,38 +219,28 @@ impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const 
                 found: bytes.len(),
             });
         }
-        let stored = u32_at(bytes, expected - 4);
-        let computed = crc32(&bytes[..expected - 4]);
+        let crc_at = expected - format::CRC_LEN;
+        let stored = u32::from_le_bytes([
+            bytes[crc_at],
+            bytes[crc_at + 1],
+            bytes[crc_at + 2],
+            bytes[crc_at + 3],
+        ]);
+        let computed = crc32(&bytes[..crc_at]);
         if stored != computed {
             return Err(WeightsError::CrcMismatch { stored, computed });
         }
         let text = core::str::from_utf8(&bytes[HEADER_LEN..HEADER_LEN + vocab_len])
             .map_err(|_| WeightsError::VocabNotUtf8)?;
-        let count = text.chars().count();
-        if count != h.symbols as usize || count > V || count == 0 {
-            return Err(WeightsError::VocabSize {
-                expected: h.symbols,
-                found: count as u32,
-            });
-        }
-        if !text.starts_with(TERMINATOR) {
-            return Err(WeightsError::MissingTerminator);
-        }
-        let vocab = Vocab::from_symbols(text.chars()).map_err(|e| match e {
-            crate::error::VocabError::Duplicate(c) => WeightsError::DuplicateSymbol(c),
-            crate::error::VocabError::MissingTerminator => WeightsError::MissingTerminator,
-            _ => WeightsError::VocabSize {
-                expected: h.symbols,
-                found: count as u32,
-            },
-        })?;
-        let w = Weights {
+        check_vocab(text, header.symbols)?;
+        let w = WeightsView {
             bytes,
-            vocab,
-            tensors: tensor_offset(vocab_len),
+            header,
+            shape,
+            vocab: text,
         };
-        let mut at = w.tensors;
-        for (name, len) in NAMES.iter().zip(Self::LENS) {
+        let mut at = tensor_offset(vocab_len);
+        for (name, len) in TENSOR_NAMES.iter().zip(shape.tensor_lens()) {
             let t = &bytes[at..at + 4 * len];
             if let Some(index) = t
                 .chunks_exact(4)
@@ -296,9 +256,46 @@ impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const 
         Ok(w)
     }
 
-    /// The vocabulary stored in the file.
-    pub fn vocab(&self) -> &Vocab<V> {
-        &self.vocab
+    /// The model's shape.
+    pub const fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The header fields.
+    pub const fn header(&self) -> Header {
+        self.header
+    }
+
+    /// The vocabulary, concatenated (`.` first), as stored.
+    pub const fn vocab_str(&self) -> &'a str {
+        self.vocab
+    }
+
+    /// Symbols in the vocabulary (`V` for files written by this version).
+    pub const fn symbols(&self) -> usize {
+        self.header.symbols as usize
+    }
+
+    /// The whole file.
+    pub const fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The file's CRC-32 (its last four bytes).
+    pub fn crc(&self) -> u32 {
+        let n = self.bytes.len();
+        u32::from_le_bytes([
+            self.bytes[n - 4],
+            self.bytes[n - 3],
+            self.bytes[n - 2],
+            self.bytes[n - 1],
+        ])
+    }
+
+    /// The tensor bytes (file order, little-endian f32).
+    fn tensor_bytes(&self) -> &'a [u8] {
+        let start = tensor_offset(self.header.vocab_len as usize);
+        &self.bytes[start..self.bytes.len() - format::CRC_LEN]
     }
 
     /// The parameters as views into the file's bytes (no copy).
@@ -306,35 +303,162 @@ impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const 
     /// # Errors
     /// [`WeightsError::Misaligned`] if the bytes are not 4-byte aligned (on a big-endian target,
     /// always: the file is little-endian).
-    pub fn params(&self) -> Result<ParamsRef<'a, V, B, E, IN, H>, WeightsError> {
+    pub fn params(&self) -> Result<ParamsView<'a>, WeightsError> {
         if cfg!(target_endian = "big") {
             return Err(WeightsError::Misaligned);
         }
-        let data = &self.bytes[self.tensors..self.bytes.len() - 4];
         let floats: &'a [f32] =
-            bytemuck::try_cast_slice(data).map_err(|_| WeightsError::Misaligned)?;
-        let (c, rest) = floats.split_at(V * E);
-        let (w1, rest) = rest.split_at(IN * H);
-        let (b1, rest) = rest.split_at(H);
-        let (w2, b2) = rest.split_at(H * V);
-        let bad = |_| WeightsError::Misaligned;
-        Ok(ParamsRef {
-            c: c.as_chunks::<E>().0.try_into().map_err(bad)?,
-            w1: w1.as_chunks::<H>().0.try_into().map_err(bad)?,
-            b1: b1.try_into().map_err(bad)?,
-            w2: w2.as_chunks::<V>().0.try_into().map_err(bad)?,
-            b2: b2.try_into().map_err(bad)?,
-        })
+            bytemuck::try_cast_slice(self.tensor_bytes()).map_err(|_| WeightsError::Misaligned)?;
+        ParamsView::from_flat(self.shape, floats).map_err(WeightsError::Shape)
+    }
+
+    /// Copies the parameters into `out` (works at any alignment and endianness).
+    ///
+    /// # Errors
+    /// [`WeightsError::Shape`] if `out` has another shape; nothing is copied then.
+    pub fn copy_params(&self, out: &mut ParamsViewMut<'_>) -> Result<(), WeightsError> {
+        if out.shape() != self.shape {
+            return Err(WeightsError::Shape(ShapeError::Length {
+                what: "parameters",
+                expected: self.shape.param_count(),
+                found: out.shape().param_count(),
+            }));
+        }
+        let mut bytes = self.tensor_bytes().chunks_exact(4);
+        for t in out.tensors_mut() {
+            for (x, c) in t.iter_mut().zip(&mut bytes) {
+                *x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes the vocabulary into `out` (at least [`WeightsView::symbols`] long) and returns
+    /// the validated view of its first symbols.
+    ///
+    /// # Errors
+    /// [`WeightsError::VocabSize`] if `out` is too short.
+    pub fn vocab_into<'b>(&self, out: &'b mut [char]) -> Result<VocabView<'b>, WeightsError> {
+        let n = self.symbols();
+        if out.len() < n {
+            return Err(WeightsError::VocabSize {
+                expected: out.len() as u32,
+                found: n as u32,
+            });
+        }
+        for (o, c) in out.iter_mut().zip(self.vocab.chars()) {
+            *o = c;
+        }
+        VocabView::new(&out[..n]).map_err(|_| WeightsError::MissingTerminator)
+    }
+}
+
+/// Checks the vocabulary string: `symbols` symbols, `.` first, no duplicates. (No `str`
+/// slicing: its panic path would link `core::fmt` into firmware.)
+fn check_vocab(text: &str, symbols: u32) -> Result<(), WeightsError> {
+    let (mut count, mut prev, mut sorted) = (0usize, TERMINATOR, true);
+    for c in text.chars() {
+        if (count == 0) != (c == TERMINATOR) {
+            return Err(if count == 0 {
+                WeightsError::MissingTerminator
+            } else {
+                WeightsError::DuplicateSymbol(c)
+            });
+        }
+        sorted &= count < 2 || prev < c;
+        prev = c;
+        count += 1;
+    }
+    if count != symbols as usize || count == 0 {
+        return Err(WeightsError::VocabSize {
+            expected: symbols,
+            found: count as u32,
+        });
+    }
+    if !sorted {
+        // A vocabulary given by hand: the quadratic check, once.
+        let mut rest = text.chars();
+        while let Some(c) = rest.next() {
+            if rest.clone().any(|d| d == c) {
+                return Err(WeightsError::DuplicateSymbol(c));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A validated weights file of the shape `(V, B, E, IN, H)`, borrowing its bytes: the view
+/// plus the vocabulary in a fixed-size array (no heap).
+#[derive(Debug, Clone, Copy)]
+pub struct Weights<
+    'a,
+    const V: usize,
+    const B: usize,
+    const E: usize,
+    const IN: usize,
+    const H: usize,
+> {
+    view: WeightsView<'a>,
+    vocab: Vocab<V>,
+}
+
+impl<'a, const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>
+    Weights<'a, V, B, E, IN, H>
+{
+    /// The shape (checked at compile time).
+    pub const SHAPE: Shape = const_shape::<V, B, E, IN, H>();
+
+    /// Validates `bytes` (see [`WeightsView::parse`]) and that the file's shape is
+    /// `(V, B, E, H)`. Nothing is copied.
+    ///
+    /// # Errors
+    /// Each defect is its own [`WeightsError`] variant; another shape is
+    /// [`WeightsError::ShapeMismatch`] naming the first dimension that differs.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, WeightsError> {
+        let s = Self::SHAPE;
+        // The header first, so a file of another shape is named as such.
+        let h = Header::parse(bytes)?;
+        for (dim, want, got) in [
+            (Dim::Vocab, s.vocab(), h.vocab),
+            (Dim::Block, s.block(), h.block),
+            (Dim::Emb, s.emb(), h.emb),
+            (Dim::Hidden, s.hidden(), h.hidden),
+        ] {
+            if want as u64 != u64::from(got) {
+                return Err(WeightsError::ShapeMismatch {
+                    dim,
+                    expected: want as u32,
+                    found: got,
+                });
+            }
+        }
+        let view = WeightsView::parse(bytes)?;
+        let vocab = Vocab::from_symbols(view.vocab_str().chars())
+            .map_err(|_| WeightsError::MissingTerminator)?;
+        Ok(Weights { view, vocab })
+    }
+
+    /// The shape-independent view.
+    pub const fn view(&self) -> &WeightsView<'a> {
+        &self.view
+    }
+
+    /// The vocabulary stored in the file.
+    pub fn vocab(&self) -> VocabView<'_> {
+        self.vocab.view()
+    }
+
+    /// The parameters as views into the file's bytes (no copy).
+    ///
+    /// # Errors
+    /// [`WeightsError::Misaligned`], see [`WeightsView::params`].
+    pub fn params(&self) -> Result<ParamsView<'a>, WeightsError> {
+        self.view.params()
     }
 
     /// Copies the parameters out (works at any alignment and endianness).
     pub fn copy_into(&self, out: &mut Params<V, B, E, IN, H>) {
-        let mut at = self.tensors;
-        for t in out.tensors_mut() {
-            for (x, c) in t.iter_mut().zip(self.bytes[at..].chunks_exact(4)) {
-                *x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-            }
-            at += 4 * t.len();
-        }
+        // Same shape by type: cannot fail.
+        let _ = self.view.copy_params(&mut out.view_mut());
     }
 }

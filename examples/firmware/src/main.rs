@@ -18,9 +18,10 @@
 #![no_std]
 #![no_main]
 
-use charmlp::WeightsError;
-use charmlp::weights::{Aligned, DTYPE_F32, HEADER_LEN, MAGIC, VERSION, Weights, file_len};
-use charmlp::{Kernels, SampleConfig, SampleError, Sampler};
+use charmlp::sample::SampleArrays;
+use charmlp::weights::format::{self, Header};
+use charmlp::weights::{Aligned, Weights};
+use charmlp::{Kernels, SampleConfig, SampleError, Sampler, Shape, WeightsError};
 use cortex_m_rt::{ExceptionFrame, entry, exception};
 use cortex_m_semihosting::{debug, hio};
 
@@ -50,51 +51,26 @@ static WEIGHTS: &Aligned<[u8]> = &Aligned {
     bytes: *include_bytes!("../weights.bin"),
 };
 
-const fn u32_at(b: &[u8], at: usize) -> usize {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize
-}
-
-const fn has_magic(b: &[u8]) -> bool {
-    let mut i = 0;
-    while i < MAGIC.len() {
-        if b[i] != MAGIC[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 // A weights file of another shape (or not a weights file) fails the build, not the board.
 // `Model::parse` still checks everything (CRC, vocabulary, finiteness) at startup.
 const _: () = {
-    let b = &WEIGHTS.bytes;
-    assert!(b.len() >= HEADER_LEN, "weights.bin: shorter than a header");
-    assert!(has_magic(b), "weights.bin: not a charmlp weights file");
+    let h = match Header::parse(&WEIGHTS.bytes) {
+        Ok(h) => h,
+        Err(_) => panic!("weights.bin: not a charmlp weights file of a supported version"),
+    };
+    assert!(h.vocab as usize == V, "weights.bin: V differs from the firmware's model");
+    assert!(h.block as usize == B, "weights.bin: B differs from the firmware's model");
+    assert!(h.emb as usize == E, "weights.bin: E differs from the firmware's model");
+    assert!(h.hidden as usize == H, "weights.bin: H differs from the firmware's model");
+    let shape = match Shape::new(V, B, E, H) {
+        Ok(s) => s,
+        Err(_) => panic!("the firmware's model is not a valid shape"),
+    };
     assert!(
-        u16::from_le_bytes([b[8], b[9]]) == VERSION && b[10] == DTYPE_F32,
-        "weights.bin: unsupported format version or dtype"
-    );
-    assert!(
-        u32_at(b, 12) == V,
-        "weights.bin: V differs from the firmware's model"
-    );
-    assert!(
-        u32_at(b, 16) == B,
-        "weights.bin: B differs from the firmware's model"
-    );
-    assert!(
-        u32_at(b, 20) == E,
-        "weights.bin: E differs from the firmware's model"
-    );
-    assert!(
-        u32_at(b, 24) == H,
-        "weights.bin: H differs from the firmware's model"
-    );
-    assert!(
-        b.len() == file_len(V, B, E, H, u32_at(b, 32)),
+        WEIGHTS.bytes.len() == shape.file_len(h.vocab_len as usize),
         "weights.bin: length does not match its header"
     );
+    let _ = format::HEADER_LEN;
 };
 
 // ---- Instruction-count markers (see qemu-plugin/insncount.c) ----------------------------------
@@ -212,7 +188,7 @@ impl Error {
         err.str("error: ");
         match self {
             Error::Weights(e) => {
-                err.str("weights.bin: ").str(weights_error(e));
+                err.str("weights.bin: ").str(e.as_str());
                 if let WeightsError::ShapeMismatch {
                     dim,
                     expected,
@@ -220,46 +196,21 @@ impl Error {
                 } = *e
                 {
                     err.str(": ")
-                        .str(dim)
+                        .str(dim.letter())
                         .str(" is ")
                         .num(found as usize)
                         .str(" in the file, the firmware's model has ")
                         .num(expected as usize);
                 }
             }
-            Error::Sample(SampleError::BadTemperature(_)) => {
-                err.str("the temperature must be finite and > 0");
-            }
-            Error::Sample(SampleError::BadTopK) => {
-                err.str("top-k must be at least 1");
-            }
-            Error::Sample(_) => {
-                err.str("the weights produce non-finite probabilities");
+            Error::Sample(e) => {
+                err.str(e.as_str());
             }
             Error::Semihosting => {
                 err.str("semihosting stdout unavailable");
             }
         }
         err.str("\n");
-    }
-}
-
-fn weights_error(e: &WeightsError) -> &'static str {
-    match e {
-        WeightsError::Truncated { .. } => "truncated",
-        WeightsError::TrailingBytes { .. } => "trailing bytes",
-        WeightsError::BadMagic => "not a charmlp weights file (bad magic)",
-        WeightsError::UnsupportedVersion(_) => "unsupported format version",
-        WeightsError::UnsupportedDtype(_) => "unsupported dtype",
-        WeightsError::ShapeMismatch { .. } => "shape mismatch",
-        WeightsError::CrcMismatch { .. } => "corrupt (CRC-32 mismatch)",
-        WeightsError::NonFinite { .. } => "a weight is not finite",
-        WeightsError::VocabNotUtf8 => "the vocabulary is not UTF-8",
-        WeightsError::VocabSize { .. } => "wrong vocabulary size",
-        WeightsError::DuplicateSymbol(_) => "a symbol appears twice in the vocabulary",
-        WeightsError::MissingTerminator => "the vocabulary does not start with '.'",
-        WeightsError::Misaligned => "not 4-byte aligned",
-        _ => "invalid",
     }
 }
 
@@ -341,8 +292,16 @@ fn run() -> Result<(), Error> {
         top_k: TOP_K,
         ..SampleConfig::default()
     };
-    let mut sampler =
-        Sampler::new(params, w.vocab(), Kernels::scalar(), SEED, cfg).map_err(Error::Sample)?;
+    let mut scratch = SampleArrays::<V, IN, H>::new();
+    let mut sampler = Sampler::new(
+        params,
+        w.vocab(),
+        Kernels::scalar(),
+        SEED,
+        cfg,
+        &mut scratch,
+    )
+    .map_err(Error::Sample)?;
 
     let mut line = Line {
         buf: [0; 128],
@@ -378,7 +337,7 @@ fn run() -> Result<(), Error> {
 
     let mut con = Console(Some(out));
     #[cfg(feature = "breakdown")]
-    breakdown::run(params, &mut con);
+    breakdown::run(&params, &mut con);
 
     con.str("# sampled ")
         .num(COUNT)

@@ -12,7 +12,7 @@ pub fn embed_gather(
     b: usize,
     m: usize,
     table: &[f32],
-    ctx: &[u8],
+    ctx: &[u16],
     out: &mut [f32],
 ) -> Result<(), KernelError> {
     check(v, &ctx[..m * b])?;
@@ -31,7 +31,7 @@ pub fn embed_scatter_add(
     b: usize,
     m: usize,
     dout: &[f32],
-    ctx: &[u8],
+    ctx: &[u16],
     dtable: &mut [f32],
 ) -> Result<(), KernelError> {
     check(v, &ctx[..m * b])?;
@@ -44,7 +44,7 @@ pub fn embed_scatter_add(
     Ok(())
 }
 
-fn check(v: usize, idx: &[u8]) -> Result<(), KernelError> {
+fn check(v: usize, idx: &[u16]) -> Result<(), KernelError> {
     match idx.iter().find(|&&i| usize::from(i) >= v) {
         Some(&i) => Err(KernelError::IndexOutOfRange {
             index: usize::from(i),

@@ -32,12 +32,22 @@ pub fn matmul_nn(
     epi: Epilogue,
     y: &mut [f32],
 ) {
-    for (xr, yr) in x
-        .chunks_exact(k.max(1))
-        .zip(y.chunks_exact_mut(n.max(1)))
-        .take(m)
-    {
-        let xr = &xr[..k];
+    if k == 0 || n == 0 {
+        // No products: every output is its bias (or zero), through the epilogue.
+        for yr in y.chunks_exact_mut(n.max(1)).take(m) {
+            for (jj, yv) in yr.iter_mut().enumerate() {
+                let acc = if epi == Epilogue::None { 0.0 } else { b[jj] };
+                *yv = if epi == Epilogue::BiasTanh {
+                    tanh(acc)
+                } else {
+                    acc
+                };
+            }
+        }
+        return;
+    }
+    let w = &w[..k * n];
+    for (xr, yr) in x.chunks_exact(k).zip(y.chunks_exact_mut(n)).take(m) {
         let mut j = 0;
         while j + COLS <= n {
             // Eight named sums rather than an array: at `opt-level = "s"` (firmware) the
@@ -49,8 +59,13 @@ pub fn matmul_nn(
                     let b = &b[j..j + COLS];
                     (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
                 };
-            for (p, &xv) in xr.iter().enumerate() {
-                let wr = &w[p * n + j..p * n + j + COLS];
+            // Rows of `W` as exact chunks: the block `j..j + 8` of each is in bounds because
+            // `j + 8 ≤ n`, which the compiler sees once per block, not once per row.
+            for (&xv, wrow) in xr.iter().zip(w.chunks_exact(n)) {
+                let wr: &[f32; COLS] = match wrow[j..].first_chunk() {
+                    Some(c) => c,
+                    None => break,
+                };
                 a0 += xv * wr[0];
                 a1 += xv * wr[1];
                 a2 += xv * wr[2];
@@ -65,8 +80,8 @@ pub fn matmul_nn(
         }
         for jj in j..n {
             let mut acc = if epi == Epilogue::None { 0.0 } else { b[jj] };
-            for (p, &xv) in xr.iter().enumerate() {
-                acc += xv * w[p * n + jj];
+            for (&xv, wrow) in xr.iter().zip(w.chunks_exact(n)) {
+                acc += xv * wrow[jj];
             }
             yr[jj] = acc;
         }

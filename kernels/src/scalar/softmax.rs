@@ -14,7 +14,7 @@ pub fn cross_entropy(
     m: usize,
     v: usize,
     logits: &[f32],
-    targets: &[u8],
+    targets: &[u16],
     dlogits: Option<&mut [f32]>,
 ) -> Result<f32, KernelError> {
     if let Some(&t) = targets[..m].iter().find(|&&t| usize::from(t) >= v) {

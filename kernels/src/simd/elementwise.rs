@@ -175,43 +175,67 @@ pub(crate) unsafe fn softmax<S: Simd>(logits: &[f32], inv_temp: f32, out: &mut [
     }
 }
 
+/// Row max and `Σ exp(x − max)` without storing the terms (the loss without its gradient).
+#[inline(always)]
+unsafe fn max_exp_sum<S: Simd>(row: &[f32]) -> (f32, f32) {
+    let n = row.len();
+    let xp = row.as_ptr();
+    let ninf = S::splat(f32::NEG_INFINITY);
+    let mut mx = ninf;
+    let mut i = 0;
+    while i < n {
+        let m = S::mask((n - i).min(S::LANES));
+        mx = S::max(mx, S::load_m_or(xp.add(i), m, ninf));
+        i += S::LANES;
+    }
+    let max = S::reduce_max(mx);
+    let mv = S::splat(max);
+    let mut sum = S::zero();
+    i = 0;
+    while i < n {
+        let m = S::mask((n - i).min(S::LANES));
+        let e = S::keep(exp::<S>(S::sub(S::load_m(xp.add(i), m), mv)), m);
+        sum = S::add(sum, e);
+        i += S::LANES;
+    }
+    (max, S::reduce_add(sum))
+}
+
 /// Vector twin of [`crate::scalar::cross_entropy`] (targets already checked by the caller).
 #[inline(always)]
 pub(crate) unsafe fn cross_entropy<S: Simd>(
     m: usize,
     v: usize,
     logits: &[f32],
-    targets: &[u8],
+    targets: &[u16],
     mut dlogits: Option<&mut [f32]>,
-    scratch: &mut [f32],
 ) -> f32 {
     let inv_m = 1.0 / m as f32;
     let mut total = 0.0f32;
-    let want_grad = dlogits.is_some();
     for (i, row) in logits.chunks_exact(v).take(m).enumerate() {
         let t = usize::from(targets[i]);
-        let out: &mut [f32] = match dlogits.as_deref_mut() {
-            Some(g) => &mut g[i * v..(i + 1) * v],
-            None => &mut scratch[..v],
+        let Some(g) = dlogits.as_deref_mut() else {
+            let (max, sum) = max_exp_sum::<S>(row);
+            total += libm::logf(sum) - (row[t] - max);
+            continue;
         };
+        let out = &mut g[i * v..(i + 1) * v];
         let (max, sum) = exp_shifted::<S>(row, 1.0, out);
         total += libm::logf(sum) - (row[t] - max);
-        if want_grad {
-            let et = out[t];
-            let op = out.as_mut_ptr();
-            let (s, im) = (S::splat(sum), S::splat(inv_m));
-            let mut j = 0;
-            while j < v {
-                let mk = S::mask((v - j).min(S::LANES));
-                S::store_m(
-                    op.add(j),
-                    S::mul(S::div(S::load_m(op.add(j), mk), s), im),
-                    mk,
-                );
-                j += S::LANES;
-            }
-            out[t] = (et / sum - 1.0) * inv_m;
+        let et = out[t];
+        let op = out.as_mut_ptr();
+        let (s, im) = (S::splat(sum), S::splat(inv_m));
+        let mut j = 0;
+        while j < v {
+            let mk = S::mask((v - j).min(S::LANES));
+            S::store_m(
+                op.add(j),
+                S::mul(S::div(S::load_m(op.add(j), mk), s), im),
+                mk,
+            );
+            j += S::LANES;
         }
+        out[t] = (et / sum - 1.0) * inv_m;
     }
     total * inv_m
 }

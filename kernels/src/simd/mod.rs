@@ -149,22 +149,19 @@ macro_rules! entry_points {
             unsafe { elementwise::softmax::<$S>(logits, inv_temp, out) }
         }
         /// # Safety
-        /// Targets below `v`, `logits` (and `dlogits`) cover `m*v`, `scratch` covers `v`; the CPU
-        /// must support the features.
+        /// Targets below `v`, `logits` (and `dlogits`) cover `m*v`; the CPU must support the
+        /// features.
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn cross_entropy_into(
             m: usize,
             v: usize,
             logits: &[f32],
-            targets: &[u8],
+            targets: &[u16],
             dlogits: Option<&mut [f32]>,
-            scratch: &mut [f32],
             out: &mut f32,
         ) {
             // SAFETY: forwarded contract.
-            let loss = unsafe {
-                elementwise::cross_entropy::<$S>(m, v, logits, targets, dlogits, scratch)
-            };
+            let loss = unsafe { elementwise::cross_entropy::<$S>(m, v, logits, targets, dlogits) };
             *out = loss;
         }
     };
@@ -276,17 +273,16 @@ pub(crate) fn cross_entropy(
     m: usize,
     v: usize,
     logits: &[f32],
-    targets: &[u8],
+    targets: &[u16],
     dlogits: Option<&mut [f32]>,
-    scratch: &mut [f32],
 ) -> Option<f32> {
-    assert!(logits.len() >= m * v && targets.len() >= m && scratch.len() >= v);
+    assert!(logits.len() >= m * v && targets.len() >= m);
     assert!(targets[..m].iter().all(|&t| usize::from(t) < v));
     assert!(dlogits.as_ref().is_none_or(|d| d.len() >= m * v));
     let mut out = 0.0;
     let ran = on_simd_path!(
         k,
-        cross_entropy_into(m, v, logits, targets, dlogits, scratch, &mut out)
+        cross_entropy_into(m, v, logits, targets, dlogits, &mut out)
     );
     ran.then_some(out)
 }

@@ -1,0 +1,112 @@
+//! Conversion between our weights file (`.bin`) and `.safetensors`, for PyTorch interop; the
+//! direction comes from the extensions. See `charmlp::interop` for the layout.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use charmlp::interop;
+use clap::Parser;
+
+use crate::error::{FlagError, RunError};
+use crate::eval::MAX_WEIGHTS_BYTES;
+use crate::fsio::{read_capped, write_atomic};
+
+/// Convert charmlp weights (.bin) ↔ safetensors (.safetensors); the direction comes from the
+/// file extensions.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "convert", version)]
+pub struct ConvertArgs {
+    /// Input file (.bin or .safetensors).
+    input: PathBuf,
+    /// Output file (.safetensors or .bin), written atomically.
+    output: PathBuf,
+    /// Import only: the vocabulary ('.' first, then the symbols in index order) when the file
+    /// has no `vocab` metadata. Default: the lecture's, '.' then a–z.
+    #[arg(long)]
+    vocab: Option<String>,
+}
+
+fn ext(p: &Path) -> Option<String> {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
+/// Converts `a.input` to `a.output`; returns a line describing what was done.
+///
+/// # Errors
+/// [`RunError::Flag`] for extensions that name no direction or `--vocab` on export,
+/// [`RunError::Io`], [`RunError::Interop`].
+pub fn convert(a: &ConvertArgs) -> Result<String, RunError> {
+    let (i, o) = (ext(&a.input), ext(&a.output));
+    let ierr = |err| RunError::Interop {
+        path: a.input.clone(),
+        err,
+    };
+    match (i.as_deref(), o.as_deref()) {
+        (Some("bin"), Some("safetensors")) => {
+            if a.vocab.is_some() {
+                return Err(FlagError {
+                    flag: "--vocab",
+                    value: "given on export".into(),
+                    expected: "used on import (.safetensors → .bin) only",
+                }
+                .into());
+            }
+            let bytes = read_capped(&a.input, MAX_WEIGHTS_BYTES)?;
+            let out = interop::export(&bytes).map_err(ierr)?;
+            write_atomic(&a.output, &out)?;
+            Ok(format!(
+                "exported {} → {} ({} bytes)",
+                a.input.display(),
+                a.output.display(),
+                out.len()
+            ))
+        }
+        (Some("safetensors"), Some("bin")) => {
+            let bytes = read_capped(&a.input, MAX_WEIGHTS_BYTES)?;
+            let r = interop::import(&bytes, a.vocab.as_deref()).map_err(ierr)?;
+            write_atomic(&a.output, &r.weights)?;
+            let mut msg = format!(
+                "imported {} → {}: {}, vocabulary {:?} ({}), block size {}",
+                a.input.display(),
+                a.output.display(),
+                r.shape,
+                r.vocab,
+                if r.vocab_from_metadata {
+                    "from the file"
+                } else if a.vocab.is_some() {
+                    "from --vocab"
+                } else {
+                    "the lecture's default"
+                },
+                if r.block_from_metadata {
+                    "from the file"
+                } else {
+                    "inferred from W1 and C"
+                },
+            );
+            for (t, d) in &r.converted {
+                msg += &format!("\n  {t}: converted {d} to F32");
+            }
+            Ok(msg)
+        }
+        _ => Err(FlagError {
+            flag: "INPUT OUTPUT",
+            value: format!("{} {}", a.input.display(), a.output.display()),
+            expected: "a .bin and a .safetensors file, in either order",
+        }
+        .into()),
+    }
+}
+
+/// `convert`: converts and says what it did on stderr.
+pub fn main(a: &ConvertArgs) -> ExitCode {
+    match convert(a) {
+        Ok(msg) => {
+            eprintln!("{msg}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => crate::fail(&e),
+    }
+}

@@ -1,0 +1,699 @@
+//! The training run: load the data, build the model of any shape, train with progress,
+//! checkpoint and resume bit-identically, evaluate, sample, and write the weights — every file
+//! written atomically.
+//!
+//! The run is three phases, each its own function: [`prepare`] (flags, data, shape, buffers),
+//! [`start_or_resume`] (fresh parameters, or the checkpoint's), [`train_steps`] (the SGD loop with
+//! progress and periodic checkpoints) and [`finish`] (full-split losses, samples, files).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use charmlp::checkpoint::{self, Checkpoint, Contents, ScheduleFields, Settings, SplitMode};
+use charmlp::data::{Corpus, DEFAULT_MAX_BYTES, LoadOptions};
+use charmlp::sample::SampleVecs;
+use charmlp::{
+    Index, Init, Kernels, ParamsBuf, SampleConfig, Sampler, Schedule, Shape, WorkspaceBuf, weights,
+};
+use clap::{Parser, ValueEnum};
+
+use crate::error::{FlagError, RunError, check};
+use crate::fsio::{read_capped, write_atomic};
+use crate::progress::Progress;
+use crate::report::Report;
+
+/// Rows per chunk when the full splits are evaluated.
+pub const EVAL_ROWS: usize = 256;
+
+/// Everything a run is told.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// One item per line.
+    pub data: PathBuf,
+    /// Refuse data files larger than this.
+    pub max_data_bytes: u64,
+    /// SGD steps.
+    pub steps: u64,
+    /// Minibatch size.
+    pub batch: usize,
+    /// Learning rate schedule.
+    pub schedule: Schedule,
+    /// Seed of the initialization and of the minibatch draws.
+    pub seed: u64,
+    /// Seed of the item shuffle before the 80/10/10 split.
+    pub split_seed: u64,
+    /// How the items are shuffled.
+    pub split_mode: SplitMode,
+    /// Initialization.
+    pub init: Init,
+    /// Context length B.
+    pub block: usize,
+    /// Embedding width E.
+    pub emb: usize,
+    /// Hidden width H.
+    pub hidden: usize,
+    /// Where the weights, checkpoint and plots go (`None`: write nothing).
+    pub out: Option<PathBuf>,
+    /// Write a checkpoint every this many steps (0: only at the end).
+    pub checkpoint_every: u64,
+    /// Continue from `out/checkpoint.bin`.
+    pub resume: bool,
+    /// Stop (after checkpointing) once this many steps are done, as if interrupted.
+    pub stop_after: Option<u64>,
+    /// Names to sample at the end.
+    pub samples: usize,
+    /// Print progress lines.
+    pub progress: bool,
+    /// Keep the per-step loss history (for plots; stored in the checkpoint).
+    pub keep_history: bool,
+    /// The kernels to run.
+    pub kernels: Kernels,
+}
+
+impl TrainConfig {
+    /// The lecture's run on `data`: B=3, E=10, H=200, batch 32, 200 000 steps, lr 0.1 then 0.01
+    /// from step 100 000, `randn` init.
+    pub fn canonical(data: PathBuf) -> Self {
+        TrainConfig {
+            data,
+            max_data_bytes: DEFAULT_MAX_BYTES,
+            steps: 200_000,
+            batch: 32,
+            schedule: Schedule::Step {
+                lr: 0.1,
+                decay_at: 100_000,
+                lr_after: 0.01,
+            },
+            seed: 2_147_483_647,
+            split_seed: 42,
+            split_mode: SplitMode::Charmlp,
+            init: Init::Randn,
+            block: 3,
+            emb: 10,
+            hidden: 200,
+            out: None,
+            checkpoint_every: 0,
+            resume: false,
+            stop_after: None,
+            samples: 20,
+            progress: false,
+            keep_history: false,
+            kernels: Kernels::best(),
+        }
+    }
+
+    /// Checks every numeric setting against its documented range.
+    ///
+    /// # Errors
+    /// A [`FlagError`] naming the first flag out of range.
+    pub fn validate(&self) -> Result<(), FlagError> {
+        let pos = |x: f32| x.is_finite() && x > 0.0;
+        check("--steps", self.steps, "at least 1", |s| s >= 1)?;
+        check("--batch", self.batch, "at least 1", |b| b >= 1)?;
+        check("--block", self.block, "in 1..=32", |b| {
+            (1..=Shape::MAX_BLOCK).contains(&b)
+        })?;
+        check("--emb", self.emb, "in 1..=65536", |e| {
+            (1..=Shape::MAX_WIDTH).contains(&e)
+        })?;
+        check("--hidden", self.hidden, "in 1..=65536", |h| {
+            (1..=Shape::MAX_WIDTH).contains(&h)
+        })?;
+        match self.schedule {
+            Schedule::Step { lr, lr_after, .. } => {
+                check("--lr", lr, "finite and > 0", pos)?;
+                check("--lr-after", lr_after, "finite and > 0", pos)?;
+            }
+            Schedule::Cosine { lr, lr_min, .. } => {
+                check("--lr", lr, "finite and > 0", pos)?;
+                check("--lr-after", lr_min, "finite and > 0", pos)?;
+            }
+            _ => {}
+        }
+        if let Some(s) = self.stop_after {
+            check("--stop-after", s, "at least 1", |s| s >= 1)?;
+        }
+        Ok(())
+    }
+
+    /// The settings a checkpoint records, for the data file of `len` bytes and CRC `crc`.
+    fn settings(&self, data_len: u64, data_crc: u32) -> Settings {
+        let schedule = match self.schedule {
+            Schedule::Step {
+                lr,
+                decay_at,
+                lr_after,
+            } => ScheduleFields {
+                kind: 0,
+                lr,
+                lr_after,
+                decay_at,
+            },
+            Schedule::Cosine { lr, lr_min, .. } => ScheduleFields {
+                kind: 1,
+                lr,
+                lr_after: lr_min,
+                decay_at: 0,
+            },
+            _ => ScheduleFields {
+                kind: u8::MAX,
+                lr: 0.0,
+                lr_after: 0.0,
+                decay_at: 0,
+            },
+        };
+        Settings {
+            steps: self.steps,
+            seed: self.seed,
+            split_seed: self.split_seed,
+            batch: self.batch as u32,
+            init: self.init,
+            schedule,
+            split_mode: self.split_mode,
+            arithmetic: charmlp::kernels::ARITHMETIC_VERSION,
+            data_crc,
+            data_len,
+            kernel: Settings::kernel_field(self.kernels.path().name()),
+        }
+    }
+
+    fn checkpoint_path(&self) -> Option<PathBuf> {
+        self.out.as_ref().map(|d| d.join("checkpoint.bin"))
+    }
+}
+
+/// The data, the shape and the buffers of a run.
+pub struct Prepared {
+    /// The dataset, in split order.
+    pub corpus: Corpus,
+    /// The model's shape.
+    pub shape: Shape,
+    /// The workspace (capacity: the batch, or [`EVAL_ROWS`] if larger).
+    pub ws: WorkspaceBuf,
+}
+
+/// Validates the flags, loads the data and allocates the model's buffers.
+///
+/// # Errors
+/// [`RunError::Flag`], [`RunError::Data`], [`RunError::TooFewItems`], [`RunError::Shape`].
+pub fn prepare(cfg: &TrainConfig) -> Result<Prepared, RunError> {
+    cfg.validate()?;
+    let opts = LoadOptions {
+        max_bytes: cfg.max_data_bytes,
+        split_mode: cfg.split_mode,
+        split_seed: cfg.split_seed,
+    };
+    let corpus = Corpus::load(&cfg.data, None, &opts).map_err(|err| RunError::Data {
+        path: cfg.data.clone(),
+        err,
+    })?;
+    if corpus.split_items().contains(&0) {
+        return Err(RunError::TooFewItems {
+            items: corpus.items(),
+        });
+    }
+    let shape = Shape::new(corpus.vocab().len(), cfg.block, cfg.emb, cfg.hidden)?;
+    let ws = WorkspaceBuf::new(cfg.kernels, shape, cfg.batch.max(EVAL_ROWS))?;
+    Ok(Prepared { corpus, shape, ws })
+}
+
+/// The state that advances: parameters, steps done, loss history.
+pub struct State {
+    /// The parameters.
+    pub params: ParamsBuf,
+    /// Steps applied.
+    pub step: u64,
+    /// log10 of each step's minibatch loss (if kept).
+    pub history: Vec<f32>,
+}
+
+/// Fresh parameters, or the checkpoint's with `--resume` (after checking that it belongs to
+/// this run).
+///
+/// # Errors
+/// [`RunError::Checkpoint`] for a missing or damaged checkpoint, [`RunError::ResumeShape`] and
+/// [`RunError::ResumeMismatch`] for one written by another run, [`RunError::Flag`] for a
+/// `--stop-after` before the checkpoint's step.
+pub fn start_or_resume(cfg: &TrainConfig, run: &Prepared) -> Result<State, RunError> {
+    if !cfg.resume {
+        return Ok(State {
+            params: ParamsBuf::init(run.shape, cfg.seed, cfg.init)?,
+            step: 0,
+            history: Vec::new(),
+        });
+    }
+    let path = cfg.checkpoint_path().ok_or_else(|| FlagError {
+        flag: "--resume",
+        value: "without --out".into(),
+        expected: "used with --out DIR",
+    })?;
+    let bytes = read_capped(&path, u64::MAX >> 1)?;
+    let ck = |err| RunError::Checkpoint {
+        path: path.clone(),
+        err,
+    };
+    let c = Checkpoint::parse(&bytes).map_err(ck)?;
+    if c.shape() != run.shape {
+        return Err(RunError::ResumeShape {
+            path,
+            checkpoint: c.shape(),
+            now: run.shape,
+        });
+    }
+    let now = cfg.settings(run.corpus.file_len(), run.corpus.file_crc());
+    let mut diffs = [checkpoint::Difference::default(); 12];
+    let n = c.settings.differences(&now, &mut diffs);
+    if n > 0 {
+        return Err(RunError::ResumeMismatch {
+            path,
+            differences: diffs[..n].to_vec(),
+        });
+    }
+    if let Some(stop) = cfg.stop_after
+        && stop < c.step
+    {
+        return Err(RunError::Flag(FlagError {
+            flag: "--stop-after",
+            value: stop.to_string(),
+            expected: "at or after the checkpoint's step (it cannot go back)",
+        }));
+    }
+    if c.settings.kernel != now.kernel && cfg.progress {
+        eprintln!(
+            "warning: the checkpoint was written on the {} kernel path and this run uses {}: the result will not be bit-identical to an uninterrupted run",
+            c.settings.kernel_name(),
+            now.kernel_name()
+        );
+    }
+    let mut params = ParamsBuf::zeros(run.shape)?;
+    c.weights()
+        .copy_params(&mut params.view_mut())
+        .map_err(|e| ck(checkpoint::CheckpointError::Weights(e)))?;
+    let history = match c.history() {
+        Some(h) if cfg.keep_history => h.collect(),
+        _ => Vec::new(),
+    };
+    if cfg.progress {
+        eprintln!("resumed from {} at step {}", path.display(), c.step);
+    }
+    Ok(State {
+        params,
+        step: c.step,
+        history,
+    })
+}
+
+/// The seed of the minibatch draws, derived from the run's seed.
+fn batch_seed(seed: u64) -> u64 {
+    seed ^ 0x5EED_BA7C_4E55_0001
+}
+
+/// Writes `out/checkpoint.bin` for the state.
+fn write_checkpoint(cfg: &TrainConfig, run: &Prepared, state: &State) -> Result<(), RunError> {
+    let Some(path) = cfg.checkpoint_path() else {
+        return Ok(());
+    };
+    let w = weights::to_bytes(&state.params.view(), run.corpus.vocab().view());
+    let bytes = checkpoint::to_bytes(&Contents {
+        step: state.step,
+        settings: cfg.settings(run.corpus.file_len(), run.corpus.file_crc()),
+        history: cfg.keep_history.then_some(&state.history[..]),
+        weights: &w,
+        best: None,
+    });
+    write_atomic(&path, &bytes)
+}
+
+/// Runs SGD steps from `state.step` to `end`, with progress and periodic checkpoints; returns
+/// the seconds spent.
+///
+/// # Errors
+/// [`RunError::Train`] (a diverging loss names its step), [`RunError::Io`].
+pub fn train_steps(
+    cfg: &TrainConfig,
+    run: &mut Prepared,
+    state: &mut State,
+    end: u64,
+) -> Result<f64, RunError> {
+    let b = run.shape.block();
+    let n = cfg.batch;
+    let mut ctx: Vec<Index> = vec![0; n * b];
+    let mut tgt: Vec<Index> = vec![0; n];
+    let seed = batch_seed(cfg.seed);
+    let mut progress = Progress::new(cfg.progress, state.step, cfg.steps);
+    let t0 = Instant::now();
+    let train = run.corpus.train();
+    while state.step < end {
+        let step = state.step;
+        train.sample_batch(seed, step, &mut ctx, &mut tgt);
+        let lr = cfg.schedule.lr(step);
+        run.ws.set_steps(step);
+        let loss = run
+            .ws
+            .train_step(&mut state.params.view_mut(), &ctx, &tgt, lr)?;
+        state.step += 1;
+        if cfg.keep_history {
+            state.history.push(loss.log10());
+        }
+        progress.step(state.step, loss, lr);
+        if cfg.checkpoint_every > 0
+            && state.step.is_multiple_of(cfg.checkpoint_every)
+            && state.step < end
+        {
+            write_checkpoint(cfg, run, state)?;
+        }
+    }
+    Ok(t0.elapsed().as_secs_f64())
+}
+
+/// Trains per `cfg` and returns the report.
+///
+/// # Errors
+/// Every failure as a [`RunError`]; a diverging loss is [`RunError::Train`].
+pub fn run(cfg: &TrainConfig) -> Result<Report, RunError> {
+    let mut run = prepare(cfg)?;
+    let mut state = start_or_resume(cfg, &run)?;
+    let start = state.step;
+    let end = cfg.stop_after.map_or(cfg.steps, |s| s.min(cfg.steps));
+    let seconds = train_steps(cfg, &mut run, &mut state, end)?;
+    write_checkpoint(cfg, &run, &state)?;
+    finish(cfg, &mut run, state, seconds, start)
+}
+
+/// Evaluates the full splits, samples names and writes `weights.bin` (unless the run stopped
+/// early), and builds the report.
+///
+/// # Errors
+/// [`RunError::Train`], [`RunError::Sample`], [`RunError::Io`].
+pub fn finish(
+    cfg: &TrainConfig,
+    run: &mut Prepared,
+    state: State,
+    seconds: f64,
+    start: u64,
+) -> Result<Report, RunError> {
+    let stopped_early = state.step < cfg.steps;
+    let done = state.step - start;
+    let p = state.params.view();
+    let (mut train_loss, mut dev_loss, mut test_loss) = (None, None, None);
+    let mut samples = Vec::new();
+    if !stopped_early {
+        let b = run.shape.block();
+        let cap = run.ws.capacity();
+        let mut ctx: Vec<Index> = vec![0; cap * b];
+        let mut tgt: Vec<Index> = vec![0; cap];
+        let mut ws = run.ws.view();
+        let mut loss = |items| ws.items_loss(&p, items, &mut ctx, &mut tgt);
+        train_loss = Some(loss(run.corpus.train())?);
+        dev_loss = Some(loss(run.corpus.dev())?);
+        test_loss = Some(loss(run.corpus.test())?);
+        samples = sample_names(
+            cfg.kernels,
+            &p,
+            run.corpus.vocab().view(),
+            cfg.seed.wrapping_add(10),
+            cfg.samples,
+        )?;
+        if let Some(dir) = &cfg.out {
+            write_atomic(
+                &dir.join("weights.bin"),
+                &weights::to_bytes(&p, run.corpus.vocab().view()),
+            )?;
+        }
+    }
+    let s = run.shape;
+    Ok(Report {
+        block: s.block(),
+        emb: s.emb(),
+        hidden: s.hidden(),
+        vocab_size: s.vocab(),
+        batch: cfg.batch,
+        steps: state.step,
+        init: cfg.init.name(),
+        schedule: cfg.schedule.name(),
+        seed: cfg.seed,
+        params: s.param_count(),
+        seconds,
+        us_per_step: if done > 0 {
+            seconds * 1e6 / done as f64
+        } else {
+            0.0
+        },
+        train_loss,
+        dev_loss,
+        test_loss,
+        kernel: cfg.kernels.path().name(),
+        samples,
+        stopped_early,
+        history: state.history,
+    })
+}
+
+/// `count` names sampled at temperature 1 with seed `seed`.
+///
+/// # Errors
+/// [`RunError::Sample`].
+pub fn sample_names(
+    kernels: Kernels,
+    p: &charmlp::ParamsView<'_>,
+    vocab: charmlp::VocabView<'_>,
+    seed: u64,
+    count: usize,
+) -> Result<Vec<String>, RunError> {
+    let mut s = Sampler::new(
+        *p,
+        vocab,
+        kernels,
+        seed,
+        SampleConfig::default(),
+        SampleVecs::new(p.shape()),
+    )?;
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut name = String::new();
+        s.sample_with(|c| name.push(c))?;
+        out.push(name);
+    }
+    Ok(out)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum InitArg {
+    Randn,
+    Scaled,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ScheduleArg {
+    /// --lr until --lr-decay-at, then --lr-after.
+    Step,
+    /// Cosine from --lr down to --lr-after over the run.
+    Cosine,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SplitArg {
+    /// Fisher–Yates with Xoshiro256++ seeded by --split-seed.
+    Charmlp,
+    /// Python's `random.seed(SEED); random.shuffle(words)`, bit for bit (the lecture's split).
+    Python,
+}
+
+/// Train a character-level MLP (Bengio 2003 / makemore part 2) with manual gradients, on any
+/// model shape.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "train", version)]
+pub struct TrainArgs {
+    /// Training text, one item per line (UTF-8).
+    #[arg(long, default_value = "data/names.txt")]
+    data: PathBuf,
+    /// Refuse data files larger than this many bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
+    max_data_bytes: u64,
+    /// SGD steps.
+    #[arg(long, default_value_t = 200_000)]
+    steps: u64,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Initial learning rate.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    lr: f32,
+    /// Step at which the rate drops to --lr-after (default: half of --steps).
+    #[arg(long)]
+    lr_decay_at: Option<u64>,
+    /// Rate after the decay (or the final rate of the cosine schedule).
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    lr_after: f32,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value_t = ScheduleArg::Step)]
+    schedule: ScheduleArg,
+    /// Seed of the initialization and of the minibatches.
+    #[arg(long, default_value_t = 2_147_483_647)]
+    seed: u64,
+    /// Seed of the shuffle before the 80/10/10 split.
+    #[arg(long, default_value_t = 42)]
+    split_seed: u64,
+    /// How the items are shuffled before the split.
+    #[arg(long, value_enum, default_value_t = SplitArg::Charmlp)]
+    split: SplitArg,
+    /// Initialization: `randn` (the lecture) or `scaled` (Kaiming W1, small W2).
+    #[arg(long, value_enum, default_value_t = InitArg::Randn)]
+    init: InitArg,
+    /// Context length (1..=32).
+    #[arg(long, default_value_t = 3)]
+    block: usize,
+    /// Embedding width (1..=65536).
+    #[arg(long, default_value_t = 10)]
+    emb: usize,
+    /// Hidden width (1..=65536).
+    #[arg(long, default_value_t = 200)]
+    hidden: usize,
+    /// Output directory for weights.bin, checkpoint.bin and plots.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Write a JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Draw loss.svg and embedding.svg into --out.
+    #[arg(long)]
+    plot: bool,
+    /// Continue from --out/checkpoint.bin (same flags as the interrupted run).
+    #[arg(long)]
+    resume: bool,
+    /// Checkpoint every N steps (0: at the end only).
+    #[arg(long, default_value_t = 10_000)]
+    checkpoint_every: u64,
+    /// Stop after N steps as if interrupted (the checkpoint lets --resume finish the run).
+    #[arg(long)]
+    stop_after: Option<u64>,
+    /// Names to sample at the end.
+    #[arg(long, default_value_t = 20)]
+    samples: usize,
+    /// No progress lines.
+    #[arg(long)]
+    quiet: bool,
+    /// Evaluate these weights on --data instead of training: mean loss over every pair and over
+    /// the --split-seed train/dev/test splits (with --json: written there).
+    #[arg(long, value_name = "WEIGHTS")]
+    eval: Option<PathBuf>,
+}
+
+impl TrainArgs {
+    /// The run these flags describe.
+    pub fn config(&self) -> TrainConfig {
+        let decay_at = self.lr_decay_at.unwrap_or(self.steps / 2);
+        TrainConfig {
+            data: self.data.clone(),
+            max_data_bytes: self.max_data_bytes,
+            steps: self.steps,
+            batch: self.batch,
+            schedule: match self.schedule {
+                ScheduleArg::Step => Schedule::Step {
+                    lr: self.lr,
+                    decay_at,
+                    lr_after: self.lr_after,
+                },
+                ScheduleArg::Cosine => Schedule::Cosine {
+                    lr: self.lr,
+                    lr_min: self.lr_after,
+                    steps: self.steps,
+                },
+            },
+            seed: self.seed,
+            split_seed: self.split_seed,
+            split_mode: match self.split {
+                SplitArg::Charmlp => SplitMode::Charmlp,
+                SplitArg::Python => SplitMode::Python,
+            },
+            init: match self.init {
+                InitArg::Randn => Init::Randn,
+                InitArg::Scaled => Init::Scaled,
+            },
+            block: self.block,
+            emb: self.emb,
+            hidden: self.hidden,
+            out: Some(self.out.clone()),
+            checkpoint_every: self.checkpoint_every,
+            resume: self.resume,
+            stop_after: self.stop_after,
+            samples: self.samples,
+            progress: !self.quiet,
+            keep_history: true,
+            kernels: Kernels::best(),
+        }
+    }
+}
+
+/// `train`: trains (or, with `--eval`, evaluates) and prints the report.
+pub fn main(a: &TrainArgs) -> ExitCode {
+    if let Some(w) = &a.eval {
+        let opts = crate::eval::EvalArgs::for_train(
+            w.clone(),
+            a.data.clone(),
+            a.split_seed,
+            a.json.clone(),
+        );
+        return crate::eval::main(&opts);
+    }
+    let cfg = a.config();
+    if !a.quiet {
+        eprintln!(
+            "training block={} emb={} hidden={} batch={} steps={} init={} on {} (kernels: {})",
+            a.block,
+            a.emb,
+            a.hidden,
+            a.batch,
+            a.steps,
+            cfg.init.name(),
+            a.data.display(),
+            cfg.kernels.path().name()
+        );
+    }
+    let r = match run(&cfg) {
+        Ok(r) => r,
+        Err(e) => return crate::fail(&e),
+    };
+    if r.stopped_early {
+        eprintln!(
+            "stopped after step {} (checkpoint in {}); continue with --resume",
+            r.steps,
+            a.out.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    print_report(&r, &a.out);
+    if a.plot {
+        if let Err(e) = crate::plots::write(&r, &a.out) {
+            return crate::fail(&e);
+        }
+        eprintln!("plots: {0}/loss.svg {0}/embedding.svg", a.out.display());
+    }
+    if let Some(p) = &a.json
+        && let Err(e) = write_atomic(p, (r.to_json() + "\n").as_bytes())
+    {
+        return crate::fail(&e);
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_report(r: &Report, out: &Path) {
+    let f = |x: Option<f32>| x.map_or_else(|| "n/a".to_string(), |x| format!("{x:.4}"));
+    println!(
+        "V={} block={} emb={} hidden={} params={} steps={} kernel={}",
+        r.vocab_size, r.block, r.emb, r.hidden, r.params, r.steps, r.kernel
+    );
+    println!("time {:.2} s, {:.2} µs/step", r.seconds, r.us_per_step);
+    println!(
+        "train {}  dev {}  test {}",
+        f(r.train_loss),
+        f(r.dev_loss),
+        f(r.test_loss)
+    );
+    println!("weights: {}", out.join("weights.bin").display());
+    println!("samples:");
+    for s in &r.samples {
+        println!("  {s}");
+    }
+}
