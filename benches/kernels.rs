@@ -16,9 +16,12 @@
 //!
 //! Kernel paths can also be pinned with `CHARMLP_KERNEL`, but this bench runs all of them.
 
+mod common;
+use common::best_ns;
+
 use std::hint::black_box;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use charmlp_kernels::Kernels;
 use criterion::{
@@ -33,25 +36,6 @@ const V: usize = 27;
 /// One cell of the summary table: (group, contender, best ns per call, work per call).
 type Cell = (String, String, f64, f64);
 static SUMMARY: Mutex<Vec<Cell>> = Mutex::new(Vec::new());
-
-/// The fastest of many short batches, in ns per call. On a shared machine, criterion's mean
-/// includes time slices lost to other processes; a short batch that ran undisturbed does not.
-fn best_ns(mut f: impl FnMut()) -> f64 {
-    let t = Instant::now();
-    f();
-    let once = t.elapsed().as_nanos().max(1) as f64;
-    let reps = ((200_000.0 / once) as usize).clamp(1, 10_000); // batches of about 0.2 ms
-    let start = Instant::now();
-    let mut best = f64::MAX;
-    while start.elapsed() < Duration::from_millis(300) {
-        let t = Instant::now();
-        for _ in 0..reps {
-            f();
-        }
-        best = best.min(t.elapsed().as_nanos() as f64 / reps as f64);
-    }
-    best
-}
 
 /// Benches `f` with criterion as `group/who`, then records its best-of-batches time for the
 /// summary that `summary` prints at the end.

@@ -16,6 +16,24 @@ use charmlp::{
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 
+mod common;
+use common::best_ns_for;
+
+/// Rows of the summary table: (what, path, best ns through the const owners, best ns through
+/// the run-time owners).
+static SUMMARY: std::sync::Mutex<Vec<(&str, String, f64, f64)>> = std::sync::Mutex::new(Vec::new());
+
+/// Best-of-batches times of `fc` (const owners) and `fr` (run-time owners), interleaved in
+/// rounds so that a slow spell of the machine hits both alike.
+fn compare(what: &'static str, path: &str, mut fc: impl FnMut(), mut fr: impl FnMut()) {
+    let (mut c, mut r) = (f64::MAX, f64::MAX);
+    for _ in 0..5 {
+        c = c.min(best_ns_for(Duration::from_millis(200), &mut fc));
+        r = r.min(best_ns_for(Duration::from_millis(200), &mut fr));
+    }
+    SUMMARY.lock().unwrap().push((what, path.to_string(), c, r));
+}
+
 type P = Params<27, 3, 10, 30, 200>;
 
 /// A fixed pseudo-corpus over the 26 letters: 2 000 items of 2 to 9 symbols.
@@ -39,24 +57,25 @@ fn step(c: &mut Criterion) {
         let mut ws: Box<Workspace<27, 3, 10, 30, 200, 32>> = Box::new(Workspace::new(k));
         let (mut bx, mut by) = ([[0 as Index; 3]; 32], [0 as Index; 32]);
         let mut s = 0u64;
-        g.bench_function(format!("const/{}", k.path().name()), |b| {
-            b.iter(|| {
-                items.sample_batch(7, s, bx.as_flattened_mut(), &mut by);
-                s += 1;
-                black_box(ws.train_step(&mut p, &bx, &by, 0.01).unwrap())
-            })
-        });
-        let mut p = ParamsBuf::init(P::SHAPE, 1, Init::Randn).unwrap();
-        let mut ws = WorkspaceBuf::new(k, P::SHAPE, 32).unwrap();
-        let (mut bx, mut by) = (vec![0 as Index; 3 * 32], vec![0 as Index; 32]);
-        let mut s = 0u64;
+        let mut fixed = move || {
+            items.sample_batch(7, s, bx.as_flattened_mut(), &mut by);
+            s += 1;
+            black_box(ws.train_step(&mut p, &bx, &by, 0.01).unwrap());
+        };
+        let mut pb = ParamsBuf::init(P::SHAPE, 1, Init::Randn).unwrap();
+        let mut wb = WorkspaceBuf::new(k, P::SHAPE, 32).unwrap();
+        let (mut cx, mut cy) = (vec![0 as Index; 3 * 32], vec![0 as Index; 32]);
+        let mut t = 0u64;
+        let mut runtime = move || {
+            items.sample_batch(7, t, &mut cx, &mut cy);
+            t += 1;
+            black_box(wb.train_step(&mut pb.view_mut(), &cx, &cy, 0.01).unwrap());
+        };
+        g.bench_function(format!("const/{}", k.path().name()), |b| b.iter(&mut fixed));
         g.bench_function(format!("runtime/{}", k.path().name()), |b| {
-            b.iter(|| {
-                items.sample_batch(7, s, &mut bx, &mut by);
-                s += 1;
-                black_box(ws.train_step(&mut p.view_mut(), &bx, &by, 0.01).unwrap())
-            })
+            b.iter(&mut runtime)
         });
+        compare("training step", k.path().name(), fixed, runtime);
     }
     g.finish();
 }
@@ -79,9 +98,9 @@ fn sample(c: &mut Criterion) {
             SampleArrays::<27, 30, 200>::new(),
         )
         .unwrap();
-        g.bench_function(format!("const/{}", k.path().name()), |b| {
-            b.iter(|| s.next_index(black_box(&ctx)).unwrap())
-        });
+        let mut fixed = move || {
+            black_box(s.next_index(black_box(&ctx)).unwrap());
+        };
         let mut s = Sampler::new(
             pb.view(),
             vb.view(),
@@ -91,16 +110,36 @@ fn sample(c: &mut Criterion) {
             SampleVecs::new(P::SHAPE),
         )
         .unwrap();
+        let mut runtime = move || {
+            black_box(s.next_index(black_box(&ctx)).unwrap());
+        };
+        g.bench_function(format!("const/{}", k.path().name()), |b| b.iter(&mut fixed));
         g.bench_function(format!("runtime/{}", k.path().name()), |b| {
-            b.iter(|| s.next_index(black_box(&ctx)).unwrap())
+            b.iter(&mut runtime)
         });
+        compare("one sampled character", k.path().name(), fixed, runtime);
     }
     g.finish();
+}
+
+/// Prints the const-vs-run-time table.
+fn summary(_: &mut Criterion) {
+    println!("\nBest of 0.2 ms batches, 5 interleaved rounds of 0.2 s each (µs):\n");
+    println!("| what | path | const-generic owners | run-time owners | run-time / const |");
+    println!("|---|---|---|---|---|");
+    for (what, path, c, r) in SUMMARY.lock().unwrap().iter() {
+        println!(
+            "| {what} | {path} | {:.3} | {:.3} | {:.3} |",
+            c / 1e3,
+            r / 1e3,
+            r / c
+        );
+    }
 }
 
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500)).sample_size(30);
-    targets = step, sample
+    targets = step, sample, summary
 }
 criterion_main!(benches);

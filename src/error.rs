@@ -7,7 +7,7 @@ pub use charmlp_kernels::KernelError;
 pub use crate::shape::ShapeError;
 
 /// A training step that could not be applied.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum TrainError {
     /// The minibatch loss was NaN or infinite; the parameters were left as they were.
@@ -79,7 +79,7 @@ impl From<KernelError> for TrainError {
 }
 
 /// Why sampling could not start or continue.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum SampleError {
     /// Temperature must be finite and above zero.
@@ -191,3 +191,131 @@ impl fmt::Display for VocabError {
 }
 
 impl core::error::Error for VocabError {}
+
+// `Debug` by hand for the two errors that carry an `f32`: a derived `Debug` formats the float,
+// which links about 10 KB of float-formatting code into firmware that merely `unwrap`s. These
+// print the float's bits instead.
+
+impl fmt::Debug for TrainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            TrainError::NonFiniteLoss { step, loss } => f
+                .debug_struct("NonFiniteLoss")
+                .field("step", &step)
+                .field("loss_bits", &loss.to_bits())
+                .finish(),
+            TrainError::Batch(e) => f.debug_tuple("Batch").field(&e).finish(),
+            TrainError::BatchTooLarge { rows, capacity } => f
+                .debug_struct("BatchTooLarge")
+                .field("rows", &rows)
+                .field("capacity", &capacity)
+                .finish(),
+            TrainError::Shape => f.write_str("Shape"),
+        }
+    }
+}
+
+impl fmt::Debug for SampleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SampleError::BadTemperature(t) => f
+                .debug_struct("BadTemperature")
+                .field("bits", &t.to_bits())
+                .finish(),
+            SampleError::BadTopK => f.write_str("BadTopK"),
+            SampleError::NonFiniteWeights => f.write_str("NonFiniteWeights"),
+            SampleError::BufferFull => f.write_str("BufferFull"),
+            SampleError::Shape(e) => f.debug_tuple("Shape").field(&e).finish(),
+            SampleError::Context => f.write_str("Context"),
+        }
+    }
+}
+
+/// Any error of this crate, so that `?` works across reading weights, sampling and training:
+/// every error type converts into it.
+///
+/// ```
+/// fn first_name(bytes: &[u8]) -> Result<(), charmlp::Error> {
+///     let w = charmlp::WeightsView::parse(bytes)?; // WeightsError
+///     let _ = w.params()?;
+///     Ok(())
+/// }
+/// assert_eq!(
+///     first_name(b"not a weights file at all, really not").unwrap_err().as_str(),
+///     "not a charmlp weights file (bad magic)"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A weights file.
+    Weights(crate::weights::WeightsError),
+    /// Sampling.
+    Sample(SampleError),
+    /// A training step.
+    Train(TrainError),
+    /// A model shape or a buffer that does not fit it.
+    Shape(ShapeError),
+    /// A vocabulary.
+    Vocab(VocabError),
+    /// A kernel's operands.
+    Kernel(KernelError),
+}
+
+impl Error {
+    /// A fixed description, without numbers (no formatting code: for firmware).
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Error::Weights(e) => e.as_str(),
+            Error::Sample(e) => e.as_str(),
+            Error::Train(e) => e.as_str(),
+            Error::Shape(e) => e.as_str(),
+            Error::Vocab(e) => e.as_str(),
+            Error::Kernel(e) => e.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Weights(e) => write!(f, "{e}"),
+            Error::Sample(e) => write!(f, "{e}"),
+            Error::Train(e) => write!(f, "{e}"),
+            Error::Shape(e) => write!(f, "{e}"),
+            Error::Vocab(e) => write!(f, "{e}"),
+            Error::Kernel(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Error::Weights(e) => Some(e),
+            Error::Sample(e) => Some(e),
+            Error::Train(e) => Some(e),
+            Error::Shape(e) => Some(e),
+            Error::Vocab(e) => Some(e),
+            Error::Kernel(e) => Some(e),
+        }
+    }
+}
+
+macro_rules! into_error {
+    ($($t:ty => $v:ident),* $(,)?) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Self {
+                Error::$v(e)
+            }
+        }
+    )*};
+}
+into_error!(
+    crate::weights::WeightsError => Weights,
+    SampleError => Sample,
+    TrainError => Train,
+    ShapeError => Shape,
+    VocabError => Vocab,
+    KernelError => Kernel,
+);

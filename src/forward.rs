@@ -51,7 +51,8 @@ pub fn forward(
     let mut h = MatMut::prefix(act.h, n, s.hidden())?;
     let logits = MatMut::prefix(act.logits, n, s.vocab())?;
     k.embed_gather(p.c(), ctx, emb.reborrow())?;
-    k.linear_tanh(emb.as_mat(), p.w1(), p.b1(), h.reborrow())?;
+    // Layer 1 is summed per context position (the reference arithmetic's association).
+    k.linear_tanh(emb.as_mat(), p.w1(), p.b1(), s.emb(), h.reborrow())?;
     k.linear(h.as_mat(), p.w2(), p.b2(), logits)?;
     Ok(n)
 }

@@ -83,7 +83,10 @@ pub mod vocab;
 pub mod weights;
 
 pub use charmlp_kernels::{self as kernels, Index, Kernels, Path};
-pub use error::{SampleError, TrainError, VocabError};
+pub use error::{Error, SampleError, TrainError, VocabError};
+/// Re-exported: [`Sampler::sample_string`] returns a `heapless::String` (its capacity counts
+/// UTF-8 bytes, not characters), so a firmware crate needs no `heapless` of its own version.
+pub use heapless;
 pub use params::{Init, Params, ParamsView, ParamsViewMut};
 pub use sample::{SampleConfig, Sampler};
 pub use shape::{Shape, ShapeError};

@@ -253,20 +253,22 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
         if top_k < used {
             keep_top_k(logits, top_k, b.probs);
         }
-        let probs = b.probs;
-        // Equal lengths (checked when the sampler was made).
-        k.softmax(logits, inv_temp, probs)
+        let weights = b.probs;
+        // Equal lengths (checked when the sampler was made). The draw needs no division: the
+        // unnormalized weights `e_i = exp((l_i − max)/T)` and their sum `S` (index order).
+        let sum = k
+            .softmax_unnormalized(logits, inv_temp, weights)
             .map_err(|_| SampleError::Context)?;
-        // Draw u ∈ [0, 1) with 24 bits, then walk the cumulative sum.
-        let u = (self.rng.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0);
+        // Draw u ∈ [0, 1) with 24 bits, scale it by S, then walk the cumulative sum.
+        let u = (self.rng.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0) * sum;
         let mut acc = 0.0f32;
         let mut last = None;
-        for (i, &p) in probs.iter().enumerate() {
-            if !p.is_finite() {
+        for (i, &e) in weights.iter().enumerate() {
+            if !e.is_finite() {
                 return Err(SampleError::NonFiniteWeights);
             }
-            if p > 0.0 {
-                acc += p;
+            if e > 0.0 {
+                acc += e;
                 last = Some(i);
                 if u < acc {
                     return Ok(i as Index);

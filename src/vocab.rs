@@ -71,6 +71,14 @@ impl<'a> VocabView<'a> {
         Ok(VocabView { symbols, sorted })
     }
 
+    /// A view of symbols known to be valid (decoded from a checked weights file).
+    pub(crate) fn trusted(symbols: &'a [char]) -> Self {
+        let sorted = symbols
+            .get(1..)
+            .is_some_and(|s| s.windows(2).all(|w| w[0] < w[1]));
+        VocabView { symbols, sorted }
+    }
+
     /// Symbols, the terminator included.
     pub const fn len(&self) -> usize {
         self.symbols.len()

@@ -62,10 +62,10 @@ pub struct SweepArgs {
     #[arg(long, value_delimiter = ',', default_value = "3,4,5,6,8")]
     grid_block: Vec<usize>,
     /// Embedding widths of the search grid.
-    #[arg(long, value_delimiter = ',', default_value = "6,8,10,12,16")]
+    #[arg(long, value_delimiter = ',', default_value = "8,10,12")]
     grid_emb: Vec<usize>,
     /// Hidden widths of the search grid.
-    #[arg(long, value_delimiter = ',', default_value = "100,150,200,250,300")]
+    #[arg(long, value_delimiter = ',', default_value = "100,150,200,250")]
     grid_hidden: Vec<usize>,
     /// Learning-rate schedules tried for each shape of the search (step, cosine).
     #[arg(long, value_delimiter = ',', default_value = "step")]

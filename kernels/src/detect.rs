@@ -15,19 +15,30 @@ pub enum Path {
     Avx512,
     /// aarch64 NEON (4 lanes).
     Neon,
+    /// Cortex-M4F/M7/M33/M55 single-precision FPU (`vfma.f32`, `vldm`): VFP assembly for the
+    /// forward layers and tanh (`thumbv7em-*-eabihf`, `thumbv8m.main-*-eabihf`).
+    CortexM,
 }
 
 impl Path {
     /// Every path, fastest last.
-    pub const ALL: [Path; 4] = [Path::Scalar, Path::Neon, Path::Avx2Fma, Path::Avx512];
+    pub const ALL: [Path; 5] = [
+        Path::Scalar,
+        Path::CortexM,
+        Path::Neon,
+        Path::Avx2Fma,
+        Path::Avx512,
+    ];
 
-    /// The name used by `CHARMLP_KERNEL` and in reports: `scalar`, `avx2`, `avx512`, `neon`.
+    /// The name used by `CHARMLP_KERNEL` and in reports: `scalar`, `avx2`, `avx512`, `neon`,
+    /// `cortex-m`.
     pub const fn name(self) -> &'static str {
         match self {
             Path::Scalar => "scalar",
             Path::Avx2Fma => "avx2",
             Path::Avx512 => "avx512",
             Path::Neon => "neon",
+            Path::CortexM => "cortex-m",
         }
     }
 
@@ -43,6 +54,8 @@ impl Path {
             Path::Avx2Fma => avx2_supported(),
             Path::Avx512 => avx512_supported(),
             Path::Neon => neon_supported(),
+            // Compiled in (build.rs) only for targets whose every core has the FPU.
+            Path::CortexM => cfg!(all(charmlp_arm_fpu, not(feature = "force-scalar"))),
         }
     }
 }
@@ -136,7 +149,7 @@ pub fn detect() -> Path {
             }
             None => {
                 std::eprintln!(
-                    "CHARMLP_KERNEL={name}: unknown path (expected scalar, avx2, avx512 or neon); using {}",
+                    "CHARMLP_KERNEL={name}: unknown path (expected scalar, avx2, avx512, neon or cortex-m); using {}",
                     fastest()
                 );
                 fastest()

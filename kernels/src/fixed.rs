@@ -37,7 +37,8 @@ impl Fixed {
         y: &mut [[f32; N]; M],
     ) {
         let b = b.map(|b| &b[..]);
-        self.0.nn(x.into(), w.into(), b, epi, y.as_flattened_mut());
+        self.0
+            .nn(x.into(), w.into(), b, K, epi, y.as_flattened_mut());
     }
 
     /// `y = x·w + b` for a batch of `M` rows.
@@ -117,6 +118,31 @@ impl Fixed {
     pub fn softmax<const V: usize>(self, logits: &[f32; V], inv_temp: f32, out: &mut [f32; V]) {
         // Equal lengths by type: cannot fail.
         let _ = self.0.softmax(logits, inv_temp, out);
+    }
+
+    /// `y = tanh(x·w + b)` with the `K` inputs in segments of `SEG` (see
+    /// [`Kernels::linear_tanh`]).
+    pub fn linear_tanh_segmented<
+        const M: usize,
+        const K: usize,
+        const N: usize,
+        const SEG: usize,
+    >(
+        self,
+        x: &[[f32; K]; M],
+        w: &[[f32; N]; K],
+        b: &[f32; N],
+        y: &mut [[f32; N]; M],
+    ) {
+        const { assert!(SEG > 0 && K.is_multiple_of(SEG), "SEG must divide K") };
+        self.0.nn(
+            x.into(),
+            w.into(),
+            Some(b),
+            SEG,
+            Epilogue::BiasTanh,
+            y.as_flattened_mut(),
+        );
     }
 
     /// Mean cross-entropy of `M` rows and, if `dlogits` is given, its gradient.

@@ -57,6 +57,8 @@ pub mod scalar;
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
+#[cfg(charmlp_arm_fpu)]
+mod cortex_m;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod simd;
 #[cfg(target_arch = "x86_64")]
@@ -79,7 +81,7 @@ pub const MAX_CLASSES: usize = Index::MAX as usize + 1;
 
 /// The version of the reference arithmetic (the scalar kernels' exact operations), recorded in
 /// checkpoints: a run resumed under another version cannot be bit-identical.
-pub const ARITHMETIC_VERSION: u8 = 1;
+pub const ARITHMETIC_VERSION: u8 = 2;
 
 /// A handle to one supported code path; every kernel is a method.
 ///
@@ -167,6 +169,18 @@ fn check_embed(
     Ok(b)
 }
 
+/// Checks that `segment` divides `k` (and is not 0 unless `k` is).
+fn check_segment(k: usize, segment: usize) -> Result<(), KernelError> {
+    if (segment == 0 && k != 0) || (segment != 0 && !k.is_multiple_of(segment)) {
+        return Err(KernelError::Shape {
+            what: "segment length (a divisor of the input width)",
+            expected: k,
+            found: segment,
+        });
+    }
+    Ok(())
+}
+
 fn check_indices(idx: &[Index], len: usize) -> Result<(), KernelError> {
     match idx.iter().find(|&&i| usize::from(i) >= len) {
         Some(&i) => Err(KernelError::IndexOutOfRange {
@@ -222,23 +236,30 @@ impl Kernels {
         mut y: MatMut<'_>,
     ) -> Result<(), KernelError> {
         check_nn(&x, &w, Some(b), &y)?;
-        self.nn(x, w, Some(b), Epilogue::Bias, y.as_mut_slice());
+        let k = x.cols();
+        self.nn(x, w, Some(b), k, Epilogue::Bias, y.as_mut_slice());
         Ok(())
     }
 
-    /// `y = tanh(x·w + b)`: the hidden layer with bias and activation fused into the store.
+    /// `y = tanh(x·w + b)`: the hidden layer with bias and activation fused into the store,
+    /// its `k` inputs summed in segments of `segment` (the context positions: `segment = E`;
+    /// `segment = k` for one segment): `y = tanh(((b + T₀) + T₁) + …)`, each `Tₛ` the chain over
+    /// its segment. This association is the reference arithmetic's, so a per-position table of
+    /// the `Tₛ` gives the same bits.
     ///
     /// # Errors
-    /// As [`Kernels::linear`].
+    /// As [`Kernels::linear`]; [`KernelError::Shape`] if `segment` does not divide `k`.
     pub fn linear_tanh(
         self,
         x: Mat<'_>,
         w: Mat<'_>,
         b: &[f32],
+        segment: usize,
         mut y: MatMut<'_>,
     ) -> Result<(), KernelError> {
         check_nn(&x, &w, Some(b), &y)?;
-        self.nn(x, w, Some(b), Epilogue::BiasTanh, y.as_mut_slice());
+        check_segment(x.cols(), segment)?;
+        self.nn(x, w, Some(b), segment, Epilogue::BiasTanh, y.as_mut_slice());
         Ok(())
     }
 
@@ -248,7 +269,8 @@ impl Kernels {
     /// As [`Kernels::linear`].
     pub fn matmul(self, x: Mat<'_>, w: Mat<'_>, mut y: MatMut<'_>) -> Result<(), KernelError> {
         check_nn(&x, &w, None, &y)?;
-        self.nn(x, w, None, Epilogue::None, y.as_mut_slice());
+        let k = x.cols();
+        self.nn(x, w, None, k, Epilogue::None, y.as_mut_slice());
         Ok(())
     }
 
@@ -307,6 +329,11 @@ impl Kernels {
 
     /// tanh in place.
     pub fn tanh(self, x: &mut [f32]) {
+        #[cfg(charmlp_arm_fpu)]
+        if self.path == Path::CortexM {
+            cortex_m::tanh(x);
+            return;
+        }
         simd_or!(
             simd::tanh_slice(self, x),
             x.iter_mut().for_each(|v| *v = scalar::tanh(*v))
@@ -346,16 +373,40 @@ impl Kernels {
         inv_temp: f32,
         out: &mut [f32],
     ) -> Result<(), KernelError> {
+        let sum = self.softmax_unnormalized(logits, inv_temp, out)?;
+        for o in out.iter_mut() {
+            *o /= sum;
+        }
+        Ok(())
+    }
+
+    /// `out = exp((logits − max)·inv_temp)`; returns their sum `S` (in index order), so the
+    /// probabilities are `out / S`. The sampler draws from these without dividing.
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless `out` is as long as `logits`.
+    pub fn softmax_unnormalized(
+        self,
+        logits: &[f32],
+        inv_temp: f32,
+        out: &mut [f32],
+    ) -> Result<f32, KernelError> {
         expect_dim(
             "length of out (= length of logits)",
             logits.len(),
             out.len(),
         )?;
-        simd_or!(
-            simd::softmax(self, logits, inv_temp, out),
-            scalar::softmax(logits, inv_temp, out)
-        );
-        Ok(())
+        #[cfg(charmlp_arm_fpu)]
+        if self.path == Path::CortexM
+            && let Some(sum) = cortex_m::softmax_unnormalized(logits, inv_temp, out)
+        {
+            return Ok(sum);
+        }
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        if let Some(sum) = simd::softmax_unnormalized(self, logits, inv_temp, out) {
+            return Ok(sum);
+        }
+        Ok(scalar::softmax_unnormalized(logits, inv_temp, out))
     }
 
     /// Mean cross-entropy of the rows of `logits` (`m×v`) against `targets` (`m` classes), and,
@@ -450,7 +501,7 @@ impl Kernels {
         let (m, k, n) = (x.rows(), x.cols(), dy.cols());
         let (x, dy) = (x.as_slice(), dy.as_slice());
         simd_or!(
-            simd::matmul_nn(self, k, m, n, (x, 1, k), dy, None, Epilogue::None, dw),
+            simd::matmul_nn(self, k, m, n, m, (x, 1, k), dy, None, Epilogue::None, dw),
             scalar::matmul_tn(m, k, n, x, dy, dw)
         );
     }
@@ -464,13 +515,25 @@ impl Kernels {
         );
     }
 
-    /// `y = epi(x·w (+ b))` (shapes checked by the caller).
-    fn nn(self, x: Mat<'_>, w: Mat<'_>, b: Option<&[f32]>, epi: Epilogue, y: &mut [f32]) {
+    /// `y = epi(x·w (+ b))`, inputs in segments of `seg` (shapes checked by the caller).
+    pub(crate) fn nn(
+        self,
+        x: Mat<'_>,
+        w: Mat<'_>,
+        b: Option<&[f32]>,
+        seg: usize,
+        epi: Epilogue,
+        y: &mut [f32],
+    ) {
         let (m, k, n) = (x.rows(), x.cols(), w.cols());
         let (x, w) = (x.as_slice(), w.as_slice());
+        #[cfg(charmlp_arm_fpu)]
+        if self.path == Path::CortexM && cortex_m::nn(m, k, n, seg, x, w, b, epi, y) {
+            return;
+        }
         simd_or!(
-            simd::matmul_nn(self, m, k, n, (x, k, 1), w, b, epi, y),
-            scalar::matmul_nn(m, k, n, x, w, b.unwrap_or(&[]), epi, y)
+            simd::matmul_nn(self, m, k, n, seg, (x, k, 1), w, b, epi, y),
+            scalar::matmul_nn(m, k, n, seg, x, w, b.unwrap_or(&[]), epi, y)
         );
     }
 

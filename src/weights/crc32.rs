@@ -20,13 +20,16 @@ const fn make_table() -> [u32; 256] {
     t
 }
 
-static TABLE: [u32; 256] = make_table();
+const TABLE: [u32; 256] = make_table();
 
-/// The CRC-32 of `data` (`crc32(b"123456789") == 0xCBF4_3926`).
-pub fn crc32(data: &[u8]) -> u32 {
+/// The CRC-32 of `data` (`crc32(b"123456789") == 0xCBF4_3926`). A `const fn`: weights baked into
+/// firmware are checked at compile time.
+pub const fn crc32(data: &[u8]) -> u32 {
     let mut c = !0u32;
-    for &b in data {
-        c = TABLE[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8);
+    let mut i = 0;
+    while i < data.len() {
+        c = TABLE[((c ^ data[i] as u32) & 0xff) as usize] ^ (c >> 8);
+        i += 1;
     }
     !c
 }

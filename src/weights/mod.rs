@@ -6,12 +6,14 @@
 //!   the vocabulary in an array;
 //! * `to_bytes` (feature `std`) writes one.
 
+mod baked;
 mod crc32;
 pub mod format;
 mod read;
 #[cfg(feature = "std")]
 mod write;
 
+pub use baked::{Baked, baked_dims};
 pub use crc32::crc32;
 pub use format::{DTYPE_F32, HEADER_LEN, Header, MAGIC, VERSION, tensor_offset};
 pub use read::{Weights, WeightsError, WeightsView};

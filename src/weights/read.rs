@@ -188,72 +188,32 @@ impl<'a> WeightsView<'a> {
     /// # Errors
     /// Each defect is its own [`WeightsError`] variant.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, WeightsError> {
-        let header = Header::parse(bytes)?;
-        let shape = header.shape()?;
-        let vocab_len = header.vocab_len as usize;
-        // A vocabulary string is at most 4 bytes per symbol, and has at most V symbols.
-        if header.symbols > header.vocab || vocab_len > 4 * shape.vocab() {
-            let symbols_ok = header.symbols <= header.vocab;
-            return Err(if symbols_ok {
-                WeightsError::VocabLength {
-                    bytes: header.vocab_len,
-                    symbols: header.symbols,
-                }
-            } else {
-                WeightsError::VocabSize {
-                    expected: header.vocab,
-                    found: header.symbols,
-                }
-            });
-        }
-        let expected = shape.file_len(vocab_len);
-        if bytes.len() < expected {
-            return Err(WeightsError::Truncated {
-                expected,
-                found: bytes.len(),
-            });
-        }
-        if bytes.len() > expected {
-            return Err(WeightsError::TrailingBytes {
-                expected,
-                found: bytes.len(),
-            });
-        }
-        let crc_at = expected - format::CRC_LEN;
-        let stored = u32::from_le_bytes([
-            bytes[crc_at],
-            bytes[crc_at + 1],
-            bytes[crc_at + 2],
-            bytes[crc_at + 3],
-        ]);
-        let computed = crc32(&bytes[..crc_at]);
-        if stored != computed {
-            return Err(WeightsError::CrcMismatch { stored, computed });
-        }
-        let text = core::str::from_utf8(&bytes[HEADER_LEN..HEADER_LEN + vocab_len])
-            .map_err(|_| WeightsError::VocabNotUtf8)?;
-        check_vocab(text, header.symbols)?;
-        let w = WeightsView {
+        let c = check(bytes)?;
+        let (_, rest) = bytes.split_at(HEADER_LEN);
+        let (text, _) = rest.split_at(c.header.vocab_len as usize);
+        // Checked to be UTF-8 by `check`.
+        let vocab = core::str::from_utf8(text).map_err(|_| WeightsError::VocabNotUtf8)?;
+        Ok(WeightsView {
             bytes,
-            header,
-            shape,
-            vocab: text,
-        };
-        let mut at = tensor_offset(vocab_len);
-        for (name, len) in TENSOR_NAMES.iter().zip(shape.tensor_lens()) {
-            let t = &bytes[at..at + 4 * len];
-            if let Some(index) = t
-                .chunks_exact(4)
-                .position(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite())
-            {
-                return Err(WeightsError::NonFinite {
-                    tensor: name,
-                    index,
-                });
-            }
-            at += 4 * len;
+            header: c.header,
+            shape: c.shape,
+            vocab,
+        })
+    }
+
+    /// A view of bytes that [`check`] accepted (as at compile time, for baked weights).
+    pub(crate) fn from_checked(bytes: &'a [u8], c: Checked) -> Self {
+        let text = bytes
+            .split_at(HEADER_LEN)
+            .1
+            .split_at(c.header.vocab_len as usize)
+            .0;
+        WeightsView {
+            bytes,
+            header: c.header,
+            shape: c.shape,
+            vocab: core::str::from_utf8(text).unwrap_or(""),
         }
-        Ok(w)
     }
 
     /// The model's shape.
@@ -353,21 +313,140 @@ impl<'a> WeightsView<'a> {
     }
 }
 
-/// Checks the vocabulary string: `symbols` symbols, `.` first, no duplicates. (No `str`
-/// slicing: its panic path would link `core::fmt` into firmware.)
-fn check_vocab(text: &str, symbols: u32) -> Result<(), WeightsError> {
-    let (mut count, mut prev, mut sorted) = (0usize, TERMINATOR, true);
-    for c in text.chars() {
-        if (count == 0) != (c == TERMINATOR) {
-            return Err(if count == 0 {
-                WeightsError::MissingTerminator
-            } else {
-                WeightsError::DuplicateSymbol(c)
-            });
+/// What [`check`] found in a valid file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Checked {
+    pub(crate) header: Header,
+    pub(crate) shape: Shape,
+}
+
+/// `b[at..at + len]` in a `const fn` (the caller checked the bounds).
+const fn sub(b: &[u8], at: usize, len: usize) -> &[u8] {
+    b.split_at(at).1.split_at(len).0
+}
+
+/// Validates a weights file: header, shape, exact length, CRC, vocabulary, and that every weight
+/// is finite — in that order, each defect its own error. A `const fn`, so that
+/// [`crate::include_weights!`] runs exactly this at compile time; [`WeightsView::parse`] runs it
+/// at run time.
+pub(crate) const fn check(bytes: &[u8]) -> Result<Checked, WeightsError> {
+    let header = match Header::parse(bytes) {
+        Ok(h) => h,
+        Err(e) => return Err(e),
+    };
+    let shape = match header.shape() {
+        Ok(s) => s,
+        Err(e) => return Err(e),
+    };
+    let vocab_len = header.vocab_len as usize;
+    // A vocabulary string is at most 4 bytes per symbol, and has at most V symbols.
+    if header.symbols > header.vocab {
+        return Err(WeightsError::VocabSize {
+            expected: header.vocab,
+            found: header.symbols,
+        });
+    }
+    if vocab_len > 4 * shape.vocab() {
+        return Err(WeightsError::VocabLength {
+            bytes: header.vocab_len,
+            symbols: header.symbols,
+        });
+    }
+    let expected = shape.file_len(vocab_len);
+    if bytes.len() < expected {
+        return Err(WeightsError::Truncated {
+            expected,
+            found: bytes.len(),
+        });
+    }
+    if bytes.len() > expected {
+        return Err(WeightsError::TrailingBytes {
+            expected,
+            found: bytes.len(),
+        });
+    }
+    let crc_at = expected - format::CRC_LEN;
+    let stored = u32::from_le_bytes([
+        bytes[crc_at],
+        bytes[crc_at + 1],
+        bytes[crc_at + 2],
+        bytes[crc_at + 3],
+    ]);
+    let computed = crc32(sub(bytes, 0, crc_at));
+    if stored != computed {
+        return Err(WeightsError::CrcMismatch { stored, computed });
+    }
+    let text = sub(bytes, HEADER_LEN, vocab_len);
+    if core::str::from_utf8(text).is_err() {
+        return Err(WeightsError::VocabNotUtf8);
+    }
+    if let Err(e) = check_vocab(text, header.symbols) {
+        return Err(e);
+    }
+    // Every weight finite: an exponent field of all ones is ∞ or NaN.
+    let lens = shape.tensor_lens();
+    let mut at = tensor_offset(vocab_len);
+    let mut t = 0;
+    while t < lens.len() {
+        let mut i = 0;
+        while i < lens[t] {
+            let p = at + 4 * i;
+            let bits = u32::from_le_bytes([bytes[p], bytes[p + 1], bytes[p + 2], bytes[p + 3]]);
+            if (bits >> 23) & 0xff == 0xff {
+                return Err(WeightsError::NonFinite {
+                    tensor: TENSOR_NAMES[t],
+                    index: i,
+                });
+            }
+            i += 1;
         }
-        sorted &= count < 2 || prev < c;
+        at += 4 * lens[t];
+        t += 1;
+    }
+    Ok(Checked { header, shape })
+}
+
+/// The character starting at `b[i]` of valid UTF-8, and its length in bytes.
+pub(crate) const fn decode_char(b: &[u8], i: usize) -> (char, usize) {
+    let x = b[i] as u32;
+    let (mut c, n) = if x < 0x80 {
+        (x, 1)
+    } else if x < 0xE0 {
+        (x & 0x1F, 2)
+    } else if x < 0xF0 {
+        (x & 0x0F, 3)
+    } else {
+        (x & 0x07, 4)
+    };
+    let mut k = 1;
+    while k < n {
+        c = (c << 6) | (b[i + k] as u32 & 0x3F);
+        k += 1;
+    }
+    match char::from_u32(c) {
+        Some(ch) => (ch, n),
+        None => ('\u{FFFD}', n),
+    }
+}
+
+/// Checks the vocabulary string (valid UTF-8): `symbols` symbols, `.` first, no duplicates.
+/// Linear when the symbols after `.` ascend (as the trainer writes them), quadratic otherwise.
+const fn check_vocab(text: &[u8], symbols: u32) -> Result<(), WeightsError> {
+    let (mut i, mut count, mut prev, mut sorted) = (0, 0usize, TERMINATOR, true);
+    while i < text.len() {
+        let (c, n) = decode_char(text, i);
+        if count == 0 && c != TERMINATOR {
+            return Err(WeightsError::MissingTerminator);
+        }
+        if count > 0 && c == TERMINATOR {
+            return Err(WeightsError::DuplicateSymbol(c));
+        }
+        if count >= 2 && (prev as u32) >= (c as u32) {
+            sorted = false;
+        }
         prev = c;
         count += 1;
+        i += n;
     }
     if count != symbols as usize || count == 0 {
         return Err(WeightsError::VocabSize {
@@ -376,12 +455,18 @@ fn check_vocab(text: &str, symbols: u32) -> Result<(), WeightsError> {
         });
     }
     if !sorted {
-        // A vocabulary given by hand: the quadratic check, once.
-        let mut rest = text.chars();
-        while let Some(c) = rest.next() {
-            if rest.clone().any(|d| d == c) {
-                return Err(WeightsError::DuplicateSymbol(c));
+        let mut i = 0;
+        while i < text.len() {
+            let (c, n) = decode_char(text, i);
+            let mut j = i + n;
+            while j < text.len() {
+                let (d, m) = decode_char(text, j);
+                if c == d {
+                    return Err(WeightsError::DuplicateSymbol(c));
+                }
+                j += m;
             }
+            i += n;
         }
     }
     Ok(())

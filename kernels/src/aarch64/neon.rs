@@ -51,15 +51,6 @@ unsafe impl Simd for Neon {
         vld1q_f32(buf.as_ptr())
     }
     #[inline(always)]
-    unsafe fn keep(v: float32x4_t, m: usize) -> float32x4_t {
-        let mut buf = [0.0f32; 4];
-        vst1q_f32(buf.as_mut_ptr(), v);
-        for x in buf.iter_mut().skip(m) {
-            *x = 0.0;
-        }
-        vld1q_f32(buf.as_ptr())
-    }
-    #[inline(always)]
     unsafe fn store_m(p: *mut f32, v: float32x4_t, m: usize) {
         let mut buf = [0.0f32; 4];
         vst1q_f32(buf.as_mut_ptr(), v);
@@ -91,7 +82,7 @@ unsafe impl Simd for Neon {
     }
     #[inline(always)]
     unsafe fn max(a: float32x4_t, b: float32x4_t) -> float32x4_t {
-        vmaxq_f32(a, b)
+        vmaxnmq_f32(a, b)
     }
     #[inline(always)]
     unsafe fn min_keep_nan(a: float32x4_t, b: float32x4_t) -> float32x4_t {
@@ -134,19 +125,8 @@ unsafe impl Simd for Neon {
         vreinterpretq_f32_s32(vshlq_n_s32::<23>(e))
     }
     #[inline(always)]
-    unsafe fn reduce_add(a: float32x4_t) -> f32 {
-        vaddvq_f32(a)
-    }
-    #[inline(always)]
     unsafe fn reduce_max(a: float32x4_t) -> f32 {
-        vmaxvq_f32(a)
-    }
-    #[inline(always)]
-    unsafe fn hsum4(a: float32x4_t, b: float32x4_t, c: float32x4_t, d: float32x4_t) -> [f32; 4] {
-        let s = vpaddq_f32(vpaddq_f32(a, b), vpaddq_f32(c, d));
-        let mut out = [0.0f32; 4];
-        vst1q_f32(out.as_mut_ptr(), s);
-        out
+        vmaxnmvq_f32(a)
     }
 }
 

@@ -1,4 +1,7 @@
-//! `exp` for the softmax and for `tanh`'s outer range (Cody–Waite reduction, degree-7 poly).
+//! `exp` for the softmax and the cross-entropy (arguments `≤ 0`, after the row maximum is
+//! subtracted): Cody–Waite reduction and a degree-7 polynomial, with fused multiply-adds.
+
+use super::fma::fma;
 
 /// Below this argument `exp` returns `0.0` (the result would be subnormal). Softmax terms this
 /// small are below 2^-126 of the row's largest term, far under f32 resolution of their sum.
@@ -8,7 +11,7 @@ pub const EXP_MAX_ARG: f32 = 88.72;
 
 pub(crate) const LOG2E: f32 = core::f32::consts::LOG2_E;
 /// 1.5·2²³: adding and subtracting it rounds an f32 of magnitude below 2²² to an integer.
-const ROUND_MAGIC: f32 = 12_582_912.0;
+pub(crate) const ROUND_MAGIC: f32 = 12_582_912.0;
 /// ln 2 split so that `k * LN2_HI` is exact for |k| < 2^12.
 pub(crate) const LN2_HI: f32 = 0.693_359_4;
 pub(crate) const LN2_LO: f32 = -2.121_944_4e-4;
@@ -24,6 +27,10 @@ pub(crate) const EXP_P: [f32; 6] = [
 
 /// e^x with max error 1 ulp for x in [`EXP_MIN_ARG`], [`EXP_MAX_ARG`]; `0` below, `+inf` above,
 /// NaN for NaN.
+///
+/// Reference arithmetic v2: `k = round(x·log₂e)` (ties to even), `r = fma(−k, ln2_lo,
+/// fma(−k, ln2_hi, x))`, `p` by fma Horner, `e = fma(p, r·r, r) + 1`, then `e·2ᵏ` (two
+/// multiplications by powers of two for `k > 0`, one for `k ≤ 0`).
 #[inline]
 pub fn exp(x: f32) -> f32 {
     if x.is_nan() {
@@ -39,19 +46,24 @@ pub fn exp(x: f32) -> f32 {
     // the same result as `rintf`, in two additions instead of a software call.
     let t = x * LOG2E;
     let k = (t + ROUND_MAGIC) - ROUND_MAGIC;
-    let r = x - k * LN2_HI;
-    let r = r - k * LN2_LO;
+    let r = fma(-k, LN2_HI, x);
+    let r = fma(-k, LN2_LO, r);
     let mut p = EXP_P[0];
-    p = p * r + EXP_P[1];
-    p = p * r + EXP_P[2];
-    p = p * r + EXP_P[3];
-    p = p * r + EXP_P[4];
-    p = p * r + EXP_P[5];
-    let e = p * (r * r) + r + 1.0;
-    // k is in [-126, 128]; 2^k is built in two halves so that k = 128 does not overflow early.
+    p = fma(p, r, EXP_P[1]);
+    p = fma(p, r, EXP_P[2]);
+    p = fma(p, r, EXP_P[3]);
+    p = fma(p, r, EXP_P[4]);
+    p = fma(p, r, EXP_P[5]);
+    let e = fma(p, r * r, r) + 1.0;
     let k = k as i32;
-    let h = k / 2;
-    e * pow2i(h) * pow2i(k - h)
+    if k <= 0 {
+        // k in [-126, 0]: one multiplication (the result is normal, so it is exact or rounds once).
+        e * pow2i(k)
+    } else {
+        // k in [1, 128]: 2^k in two halves so that k = 128 does not overflow early.
+        let h = k / 2;
+        e * pow2i(h) * pow2i(k - h)
+    }
 }
 
 /// 2^k for k in [-126, 127], exactly.

@@ -1,16 +1,20 @@
-//! The scalar reference: portable, plain loops in a fixed order, no `unsafe`, no FMA.
+//! The scalar reference — **reference arithmetic v2**: portable, plain loops in a fixed order, no
+//! `unsafe`.
 //!
-//! This is the spec. Every SIMD path is tested against these functions with the error bounds in
-//! the crate docs, and this path is what a Cortex-M runs. Because it uses only IEEE-754 `+ − × ÷`
-//! in a fixed order (Rust never contracts `a * b + c` into an FMA) and `libm`'s software
-//! functions, it gives bit-identical results on every target: a host forced to the scalar path
-//! samples the same names as the microcontroller.
+//! This is the spec: every operation is an IEEE-754 `+ − × ÷`, a fused multiply-add ([`fma`],
+//! exactly specified, so hardware and software give the same bits) or one of `libm`'s software
+//! functions, in an order each kernel's docs write down. Every other path (AVX2, AVX-512, NEON,
+//! the Cortex-M FPU kernels) performs the same operations on every element in the same order,
+//! so all of them give the same bits as this one, on every target: a host on any path samples
+//! the same names as the microcontroller, and a run resumed on another path continues
+//! bit-identically. The property tests in `kernels/tests/` assert that to the bit.
 //!
 //! The functions work on flat row-major slices with the dimensions passed explicitly; the
-//! const-generic wrappers in [`crate::Kernels`] guarantee the lengths.
+//! safe API in [`crate::Kernels`] checks the lengths.
 
 mod embed;
 pub(crate) mod exp;
+mod fma;
 mod matmul;
 mod sgd;
 mod softmax;
@@ -18,7 +22,8 @@ mod tanh;
 
 pub use embed::{embed_gather, embed_scatter_add};
 pub use exp::{EXP_MAX_ARG, EXP_MIN_ARG, exp};
+pub use fma::fma;
 pub use matmul::{COLS, Epilogue, bias_grad, matmul_nn, matmul_nt, matmul_tn};
 pub use sgd::sgd;
-pub use softmax::{cross_entropy, softmax};
-pub use tanh::{TANH_POLY, TANH_POLY_MAX, TANH_SATURATE, tanh, tanh_backward};
+pub use softmax::{cross_entropy, softmax, softmax_unnormalized};
+pub use tanh::{TANH_C, TANH_D, TANH_Q, tanh, tanh_backward};

@@ -3,7 +3,7 @@
 #![allow(unsafe_op_in_unsafe_fn)]
 
 use super::Simd;
-use crate::scalar::{EXP_MIN_ARG, TANH_POLY, TANH_POLY_MAX, TANH_SATURATE};
+use crate::scalar::{EXP_MIN_ARG, TANH_C, TANH_D, TANH_Q};
 
 // The same constants as the scalar reference, so both paths run one algorithm.
 use crate::scalar::exp::{EXP_P, LN2_HI, LN2_LO, LOG2E};
@@ -30,25 +30,26 @@ pub(crate) unsafe fn exp<S: Simd>(x: S::V) -> S::V {
     S::select_ge(x, x, y, x)
 }
 
-/// tanh, the vector twin of [`crate::scalar::tanh`].
+/// tanh, the vector twin of [`crate::scalar::tanh`]: the same operations in the same order.
 #[inline(always)]
 pub(crate) unsafe fn tanh<S: Simd>(x: S::V) -> S::V {
     let a = S::abs(x);
-    let s = S::mul(a, a);
-    let mut p = S::splat(TANH_POLY[0]);
-    p = S::fma(p, s, S::splat(TANH_POLY[1]));
-    p = S::fma(p, s, S::splat(TANH_POLY[2]));
-    p = S::fma(p, s, S::splat(TANH_POLY[3]));
-    p = S::fma(p, s, S::splat(TANH_POLY[4]));
-    let small = S::fma(S::mul(a, s), p, a);
-    // 2|x| clamped below 40 (NaN kept) so exp never overflows; e^40 already saturates.
-    let two_a = S::min_keep_nan(S::splat(40.0), S::add(a, a));
-    let e = exp::<S>(two_a);
+    // `min(C, a)` returns `a` when it is NaN, as the scalar `a > C ? C : a` does.
+    let t = S::min_keep_nan(S::splat(TANH_C), a);
+    let s = S::mul(t, t);
+    let d = S::fma(
+        S::fma(S::splat(TANH_D[2]), s, S::splat(TANH_D[1])),
+        s,
+        S::splat(TANH_D[0]),
+    );
     let one = S::splat(1.0);
-    let large = S::sub(one, S::div(S::splat(2.0), S::add(e, one)));
-    let y = S::select_lt(a, S::splat(TANH_POLY_MAX), small, large);
-    let y = S::select_ge(a, S::splat(TANH_SATURATE), one, y);
-    S::copysign(y, x)
+    let q = S::fma(S::fma(S::splat(TANH_Q[1]), s, S::splat(TANH_Q[0])), s, one);
+    let c = S::div(d, q);
+    let y = S::fma(S::mul(t, s), c, t);
+    let yy = S::mul(y, y);
+    let w = S::div(yy, S::add(yy, S::splat(4.0)));
+    let r = S::fnma(y, w, y);
+    S::copysign(r, x)
 }
 
 /// In-place tanh over a slice.
@@ -132,52 +133,9 @@ pub(crate) unsafe fn bias_grad<S: Simd>(m: usize, n: usize, dy: &[f32], db: &mut
     }
 }
 
-/// Row max, `e = exp(x − max)` into `out`, returns (max, Σe). `out.len() == row.len()`.
+/// The row maximum (masked-off lanes read as `−∞`); exact, so the same on every path.
 #[inline(always)]
-unsafe fn exp_shifted<S: Simd>(row: &[f32], scale: f32, out: &mut [f32]) -> (f32, f32) {
-    let n = row.len();
-    let (xp, op) = (row.as_ptr(), out.as_mut_ptr());
-    let ninf = S::splat(f32::NEG_INFINITY);
-    let mut mx = ninf;
-    let mut i = 0;
-    while i < n {
-        let m = S::mask((n - i).min(S::LANES));
-        mx = S::max(mx, S::load_m_or(xp.add(i), m, ninf));
-        i += S::LANES;
-    }
-    let max = S::reduce_max(mx);
-    let (mv, sv) = (S::splat(max), S::splat(scale));
-    let mut sum = S::zero();
-    i = 0;
-    while i < n {
-        let m = S::mask((n - i).min(S::LANES));
-        // Masked-off lanes hold exp(−max·scale), which may be nonzero: keep them out of the sum.
-        let e = S::keep(exp::<S>(S::mul(S::sub(S::load_m(xp.add(i), m), mv), sv)), m);
-        S::store_m(op.add(i), e, m);
-        sum = S::add(sum, e);
-        i += S::LANES;
-    }
-    (max, S::reduce_add(sum))
-}
-
-/// Vector twin of [`crate::scalar::softmax`].
-#[inline(always)]
-pub(crate) unsafe fn softmax<S: Simd>(logits: &[f32], inv_temp: f32, out: &mut [f32]) {
-    let (_, sum) = exp_shifted::<S>(logits, inv_temp, out);
-    let n = out.len();
-    let op = out.as_mut_ptr();
-    let s = S::splat(sum);
-    let mut i = 0;
-    while i < n {
-        let m = S::mask((n - i).min(S::LANES));
-        S::store_m(op.add(i), S::div(S::load_m(op.add(i), m), s), m);
-        i += S::LANES;
-    }
-}
-
-/// Row max and `Σ exp(x − max)` without storing the terms (the loss without its gradient).
-#[inline(always)]
-unsafe fn max_exp_sum<S: Simd>(row: &[f32]) -> (f32, f32) {
+unsafe fn row_max<S: Simd>(row: &[f32]) -> f32 {
     let n = row.len();
     let xp = row.as_ptr();
     let ninf = S::splat(f32::NEG_INFINITY);
@@ -185,20 +143,69 @@ unsafe fn max_exp_sum<S: Simd>(row: &[f32]) -> (f32, f32) {
     let mut i = 0;
     while i < n {
         let m = S::mask((n - i).min(S::LANES));
-        mx = S::max(mx, S::load_m_or(xp.add(i), m, ninf));
+        // The new values first: `max` returns its second operand when one is NaN, so a NaN
+        // logit is skipped, as the scalar comparison skips it.
+        mx = S::max(S::load_m_or(xp.add(i), m, ninf), mx);
         i += S::LANES;
     }
-    let max = S::reduce_max(mx);
-    let mv = S::splat(max);
-    let mut sum = S::zero();
-    i = 0;
+    S::reduce_max(mx)
+}
+
+/// `out = exp((row − max)·scale)` and returns `(max, S)`, `S = ((0 + e₀) + e₁) + …`: the
+/// exponentials vector-wide, the sum in index order (so the scalar reference's bits).
+/// `out.len() == row.len()`.
+#[inline(always)]
+unsafe fn exp_shifted<S: Simd>(row: &[f32], scale: f32, out: &mut [f32]) -> (f32, f32) {
+    let n = row.len();
+    let (xp, op) = (row.as_ptr(), out.as_mut_ptr());
+    let max = row_max::<S>(row);
+    let (mv, sv) = (S::splat(max), S::splat(scale));
+    let mut i = 0;
     while i < n {
         let m = S::mask((n - i).min(S::LANES));
-        let e = S::keep(exp::<S>(S::sub(S::load_m(xp.add(i), m), mv)), m);
-        sum = S::add(sum, e);
+        let e = exp::<S>(S::mul(S::sub(S::load_m(xp.add(i), m), mv), sv));
+        S::store_m(op.add(i), e, m);
         i += S::LANES;
     }
-    (max, S::reduce_add(sum))
+    let mut sum = 0.0f32;
+    for &e in out.iter() {
+        sum += e;
+    }
+    (max, sum)
+}
+
+/// Vector twin of [`crate::scalar::softmax_unnormalized`]: `out = exp((logits − max)·inv_temp)`;
+/// returns their sum.
+#[inline(always)]
+pub(crate) unsafe fn softmax_unnormalized<S: Simd>(
+    logits: &[f32],
+    inv_temp: f32,
+    out: &mut [f32],
+) -> f32 {
+    exp_shifted::<S>(logits, inv_temp, out).1
+}
+
+/// Row max and `Σ exp(x − max)` in index order, through a small stack buffer (the loss without
+/// its gradient).
+#[inline(always)]
+unsafe fn max_exp_sum<S: Simd>(row: &[f32]) -> (f32, f32) {
+    let max = row_max::<S>(row);
+    let mv = S::splat(max);
+    let mut buf = [0.0f32; 64];
+    let mut sum = 0.0f32;
+    for chunk in row.chunks(64) {
+        let (n, xp, bp) = (chunk.len(), chunk.as_ptr(), buf.as_mut_ptr());
+        let mut i = 0;
+        while i < n {
+            let m = S::mask((n - i).min(S::LANES));
+            S::store_m(bp.add(i), exp::<S>(S::sub(S::load_m(xp.add(i), m), mv)), m);
+            i += S::LANES;
+        }
+        for &e in &buf[..n] {
+            sum += e;
+        }
+    }
+    (max, sum)
 }
 
 /// Vector twin of [`crate::scalar::cross_entropy`] (targets already checked by the caller).

@@ -1,18 +1,22 @@
-//! Register-tiled matmuls over [`Simd`] registers.
+//! Register-tiled matmuls over [`Simd`] registers, bit-identical to [`crate::scalar`].
 //!
-//! * `nn` (forward `Y = X·W (+b) (tanh)`, and `dW = Xᵀ·dY` by reading `X` with swapped strides):
-//!   an `MR × NV·LANES` tile of `C` (up to `6 × 2` registers) lives in registers; for each
-//!   reduction index one row segment of `W` is loaded and each `A` element is broadcast. No
-//!   packing: `W`'s rows are already contiguous and these matrices fit in L1/L2.
-//! * `nt` (`dX = dY·Wᵀ`, optionally times `1 − h²`): both operands are contiguous along the
-//!   reduction, so a `4 × 3` block of dot products is accumulated lane-wise and reduced with
-//!   [`Simd::hsum4`] at the end. For a short reduction (the 27 classes of `dh = dlogits·W2ᵀ`)
-//!   the horizontal sums would cost more than the products, so `Wᵀ` is packed into a small
-//!   panel, block by block, and the `nn` tiles run on it.
+//! Every output element is a *chain* (`t = a₀·b₀`, then `t = fma(aₚ, bₚ, t)` in increasing `p`):
+//! the tiles vectorize across output columns, so each lane runs exactly the scalar chain of its
+//! column, and the result is the reference's to the bit whatever the lane count.
 //!
-//! Register budget: AVX2 has 16 vector registers. A tile's accumulators, its row segments of
-//! the operands and a broadcast must fit with one to spare, or LLVM spills an accumulator and
-//! the store/reload lands in the FMA dependency chain (this halved the batch matmuls once).
+//! * [`nn`] (forward `Y = X·W (+b) (tanh)` in segments, and `dW = Xᵀ·dY` by reading `X` with
+//!   swapped strides): an `MR × NV·LANES` tile of chains (up to `6 × 2` registers) lives in
+//!   registers; for each reduction index one row segment of `W` is loaded and each `A` element
+//!   is broadcast. A layer cut into segments (one per context position) runs one pass per
+//!   segment, each combining its chains into `C` in segment order: `C = b + T₀`, then
+//!   `C = C + Tₛ`, with the tanh applied in the last pass.
+//! * [`nt`] (`dX = dY·Wᵀ`, optionally `⊙ fma(−h, h, 1)`): the chain runs along the rows of `W`,
+//!   so blocks of `Wᵀ` are copied into a small panel and the `nn` tiles run on it; a long
+//!   reduction is cut into chunks, each pass continuing the chains from `C`.
+//!
+//! Register budget: AVX2 has 16 vector registers. A tile's accumulators, its row segments of the
+//! operands and a broadcast must fit with one to spare, or LLVM spills an accumulator and the
+//! store/reload lands in the FMA dependency chain (this halved the batch matmuls once).
 //!
 //! Tails are handled with masked loads and stores, never by reading past a buffer.
 
@@ -32,170 +36,168 @@ pub(crate) struct A {
     pub cs: usize,
 }
 
-/// What the `nn` tiles do to each register of `C` before storing it.
+/// How a pass's chains start.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Epi {
-    /// Store as is.
-    None,
-    /// Add the bias, read through the `aux` pointer at the register's column.
+enum Init {
+    /// `t = a₀·b₀`: a new chain.
+    Mul,
+    /// `t = C`: continue the chain stored in `C` by the previous pass.
+    LoadC,
+}
+
+/// What a pass does with its chains `t` at the end.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Combine {
+    /// `C = t`.
+    Store,
+    /// `C = bias + t` (the bias read through `aux` at the register's column).
     Bias,
-    /// Add the bias, then tanh.
-    BiasTanh,
-    /// Multiply by `1 − h·h` (the backward of the tanh that produced `h`), with `h` read through
-    /// the `aux` pointer at the register's row and column (row stride `ldc`, like `C`). Computed
-    /// as `v·(1 − h·h)` with three roundings, exactly like [`crate::scalar::matmul_nt`].
+    /// `C = C + t`.
+    AddC,
+}
+
+/// What happens to the combined value before it is stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Post {
+    /// Nothing.
+    None,
+    /// `tanh`.
+    Tanh,
+    /// `· fma(−h, h, 1)`, `h` read through `aux` at the register's row and column (row stride
+    /// `ldc`, like `C`): the backward of the tanh that produced `h`.
     TanhBackward,
 }
 
-impl From<Epilogue> for Epi {
-    fn from(e: Epilogue) -> Epi {
-        match e {
-            Epilogue::None => Epi::None,
-            Epilogue::Bias => Epi::Bias,
-            Epilogue::BiasTanh => Epi::BiasTanh,
-        }
+/// One pass's instructions to the tiles.
+#[derive(Clone, Copy)]
+struct Pass {
+    init: Init,
+    combine: Combine,
+    post: Post,
+    /// The bias (for [`Combine::Bias`]) or `h` (for [`Post::TanhBackward`]), at the tile's
+    /// first column (and row, for `h`).
+    aux: *const f32,
+}
+
+/// Loads a (possibly masked) register.
+#[inline(always)]
+unsafe fn ld<S: Simd>(p: *const f32, masked: bool, last: S::M) -> S::V {
+    if masked {
+        S::load_m(p, last)
+    } else {
+        S::load(p)
     }
 }
 
-/// Applies `epi` to register `j` of row `i` of a tile (`aux` as in [`Epi`]).
+/// Stores a (possibly masked) register.
 #[inline(always)]
-unsafe fn epilogue<S: Simd>(
-    v: S::V,
-    epi: Epi,
-    aux: *const f32,
+unsafe fn st<S: Simd>(p: *mut f32, v: S::V, masked: bool, last: S::M) {
+    if masked {
+        S::store_m(p, v, last)
+    } else {
+        S::store(p, v)
+    }
+}
+
+/// Combines the chains of register `j` of row `i` into `C` per `pass`.
+#[inline(always)]
+unsafe fn finish<S: Simd>(
+    t: S::V,
+    pass: Pass,
+    c: *mut f32,
     i: usize,
     ldc: usize,
     j: usize,
     masked: bool,
     last: S::M,
-) -> S::V {
-    if epi == Epi::None {
-        return v;
-    }
-    let at = if epi == Epi::TanhBackward {
-        aux.add(i * ldc + j * S::LANES)
-    } else {
-        aux.add(j * S::LANES)
+) {
+    let at = c.add(i * ldc + j * S::LANES);
+    let v = match pass.combine {
+        Combine::Store => t,
+        Combine::Bias => S::add(ld::<S>(pass.aux.add(j * S::LANES), masked, last), t),
+        Combine::AddC => S::add(ld::<S>(at, masked, last), t),
     };
-    let x = if masked {
-        S::load_m(at, last)
-    } else {
-        S::load(at)
+    let v = match pass.post {
+        Post::None => v,
+        Post::Tanh => tanh::<S>(v),
+        Post::TanhBackward => {
+            let h = ld::<S>(pass.aux.add(i * ldc + j * S::LANES), masked, last);
+            S::mul(v, S::fnma(h, h, S::splat(1.0)))
+        }
     };
-    match epi {
-        Epi::None => v,
-        Epi::Bias => S::add(v, x),
-        Epi::BiasTanh => tanh::<S>(S::add(v, x)),
-        Epi::TanhBackward => S::mul(v, S::sub(S::splat(1.0), S::mul(x, x))),
-    }
+    st::<S>(at, v, masked, last);
 }
 
+/// One `MR × NV` tile of chains over `k` reduction steps.
 #[inline(always)]
 unsafe fn nn_tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>(
     k: usize,
     a: A,
     b: *const f32,
     ldb: usize,
-    bias: *const f32,
-    epi: Epi,
+    pass: Pass,
     c: *mut f32,
     ldc: usize,
     last: S::M,
 ) {
     let l = S::LANES;
-    let mut acc = [[S::zero(); NV]; MR];
-    for p in 0..k {
+    let masked = |j: usize| MASKED && j == NV - 1;
+    let row = |p: usize| {
         let brow = b.add(p * ldb);
         let mut bv = [S::zero(); NV];
         for (j, bj) in bv.iter_mut().enumerate() {
-            *bj = if MASKED && j == NV - 1 {
-                S::load_m(brow.add(j * l), last)
-            } else {
-                S::load(brow.add(j * l))
-            };
+            *bj = ld::<S>(brow.add(j * l), masked(j), last);
         }
-        for (i, row) in acc.iter_mut().enumerate() {
+        bv
+    };
+    let mut acc = [[S::zero(); NV]; MR];
+    let start = match pass.init {
+        Init::LoadC => {
+            for (i, r) in acc.iter_mut().enumerate() {
+                for (j, cij) in r.iter_mut().enumerate() {
+                    *cij = ld::<S>(c.add(i * ldc + j * l), masked(j), last);
+                }
+            }
+            0
+        }
+        Init::Mul if k > 0 => {
+            let bv = row(0);
+            for (i, r) in acc.iter_mut().enumerate() {
+                let av = S::splat(*a.ptr.add(i * a.rs));
+                for (cij, &bj) in r.iter_mut().zip(bv.iter()) {
+                    *cij = S::mul(av, bj);
+                }
+            }
+            1
+        }
+        Init::Mul => 0,
+    };
+    for p in start..k {
+        let bv = row(p);
+        for (i, r) in acc.iter_mut().enumerate() {
             let av = S::splat(*a.ptr.add(i * a.rs + p * a.cs));
-            for (cij, &bj) in row.iter_mut().zip(bv.iter()) {
+            for (cij, &bj) in r.iter_mut().zip(bv.iter()) {
                 *cij = S::fma(av, bj, *cij);
             }
         }
     }
-    for (i, row) in acc.iter().enumerate() {
-        let crow = c.add(i * ldc);
-        for (j, &v) in row.iter().enumerate() {
-            let masked = MASKED && j == NV - 1;
-            let v = epilogue::<S>(v, epi, bias, i, ldc, j, masked, last);
-            if masked {
-                S::store_m(crow.add(j * l), v, last);
-            } else {
-                S::store(crow.add(j * l), v);
-            }
+    for (i, r) in acc.iter().enumerate() {
+        for (j, &v) in r.iter().enumerate() {
+            // For `TanhBackward`, `aux` is `h` laid out like `C`; `finish` offsets it itself.
+            finish::<S>(v, pass, c, i, ldc, j, masked(j), last);
         }
     }
 }
 
-/// One row, `NV` registers wide, with two accumulator sets (even and odd reduction index) so
-/// that the FMA latency is hidden even though only one row is in flight.
-#[inline(always)]
-#[allow(clippy::needless_range_loop)] // `j` indexes both accumulator sets and `B`
-unsafe fn nn_row<S: Simd, const NV: usize, const MASKED: bool>(
-    k: usize,
-    a: A,
-    b: *const f32,
-    ldb: usize,
-    bias: *const f32,
-    epi: Epi,
-    c: *mut f32,
-    last: S::M,
-) {
-    let l = S::LANES;
-    let mut acc0 = [S::zero(); NV];
-    let mut acc1 = [S::zero(); NV];
-    let ld = |p: usize, j: usize| -> S::V {
-        let ptr = b.add(p * ldb + j * l);
-        if MASKED && j == NV - 1 {
-            S::load_m(ptr, last)
-        } else {
-            S::load(ptr)
-        }
-    };
-    let mut p = 0;
-    while p + 2 <= k {
-        let a0 = S::splat(*a.ptr.add(p * a.cs));
-        let a1 = S::splat(*a.ptr.add((p + 1) * a.cs));
-        for j in 0..NV {
-            acc0[j] = S::fma(a0, ld(p, j), acc0[j]);
-            acc1[j] = S::fma(a1, ld(p + 1, j), acc1[j]);
-        }
-        p += 2;
-    }
-    if p < k {
-        let a0 = S::splat(*a.ptr.add(p * a.cs));
-        for j in 0..NV {
-            acc0[j] = S::fma(a0, ld(p, j), acc0[j]);
-        }
-    }
-    for j in 0..NV {
-        let masked = MASKED && j == NV - 1;
-        let v = epilogue::<S>(S::add(acc0[j], acc1[j]), epi, bias, 0, 0, j, masked, last);
-        if masked {
-            S::store_m(c.add(j * l), v, last);
-        } else {
-            S::store(c.add(j * l), v);
-        }
-    }
-}
-
-/// Rows per full register tile of [`nn_colblock`]: `6 × 2` registers of `C` is 12 accumulators,
-/// enough independent FMA chains to cover two FMA pipes of latency 4, and with the two row
-/// segments of `B` and one broadcast of `A` it needs 15 registers — one short of the 16 that
-/// AVX2 has, so that the compiler keeps every accumulator in a register. (A `4 × 3` tile needs
-/// all 16, and LLVM then spills an accumulator, putting a store and a reload into its FMA chain:
-/// that halved the throughput of the batch matmuls.)
+/// Rows per full register tile: `6 × 2` registers of chains is 12 independent FMA chains,
+/// enough to cover two FMA pipes of latency 4, and with the two row segments of `B` and one
+/// broadcast of `A` it needs 15 registers — one short of the 16 that AVX2 has, so the compiler
+/// keeps every accumulator in a register. (A `4 × 3` tile needs all 16, and LLVM then spills an
+/// accumulator, putting a store and a reload into its FMA chain: that halved the throughput of
+/// the batch matmuls.)
 const NN_MR: usize = 6;
 
-/// Runs `nn_tile::<S, mr, NV, MASKED>` for a runtime `mr` in `1..=NN_MR`.
+/// Runs `nn_tile::<S, mr, NV, MASKED>` for a run-time `mr` in `1..=NN_MR`.
 #[inline(always)]
 unsafe fn nn_tile_rows<S: Simd, const NV: usize, const MASKED: bool>(
     mr: usize,
@@ -203,26 +205,25 @@ unsafe fn nn_tile_rows<S: Simd, const NV: usize, const MASKED: bool>(
     a: A,
     b: *const f32,
     ldb: usize,
-    bias: *const f32,
-    epi: Epi,
+    pass: Pass,
     c: *mut f32,
     ldc: usize,
     last: S::M,
 ) {
     match mr {
-        1 => nn_tile::<S, 1, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
-        2 => nn_tile::<S, 2, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
-        3 => nn_tile::<S, 3, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
-        4 => nn_tile::<S, 4, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
-        5 => nn_tile::<S, 5, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
-        _ => nn_tile::<S, NN_MR, NV, MASKED>(k, a, b, ldb, bias, epi, c, ldc, last),
+        1 => nn_tile::<S, 1, NV, MASKED>(k, a, b, ldb, pass, c, ldc, last),
+        2 => nn_tile::<S, 2, NV, MASKED>(k, a, b, ldb, pass, c, ldc, last),
+        3 => nn_tile::<S, 3, NV, MASKED>(k, a, b, ldb, pass, c, ldc, last),
+        4 => nn_tile::<S, 4, NV, MASKED>(k, a, b, ldb, pass, c, ldc, last),
+        5 => nn_tile::<S, 5, NV, MASKED>(k, a, b, ldb, pass, c, ldc, last),
+        _ => nn_tile::<S, NN_MR, NV, MASKED>(k, a, b, ldb, pass, c, ldc, last),
     }
 }
 
-/// Dispatch one column block of `NV` registers (the last one masked if `MASKED`) over all rows.
+/// One column block of `NV` registers (the last one masked if `MASKED`) over all `m` rows.
 ///
 /// Rows go in tiles of [`NN_MR`]; a remainder of `r` rows is not left to a thin tile (few
-/// accumulators leave the FMA pipes idle) but shares the last full tile's rows: `NN_MR + r` rows
+/// chains leave the FMA pipes idle) but shares the last full tile's rows: `NN_MR + r` rows
 /// become two tiles of `⌈(NN_MR + r)/2⌉` and `⌊(NN_MR + r)/2⌋` (32 rows: 6+6+6+6+4+4).
 #[inline(always)]
 unsafe fn nn_colblock<S: Simd, const NV: usize, const MASKED: bool>(
@@ -231,16 +232,11 @@ unsafe fn nn_colblock<S: Simd, const NV: usize, const MASKED: bool>(
     a: A,
     b: *const f32,
     ldb: usize,
-    bias: *const f32,
-    epi: Epi,
+    pass: Pass,
     c: *mut f32,
     ldc: usize,
     last: S::M,
 ) {
-    if m == 1 {
-        nn_row::<S, NV, MASKED>(k, a, b, ldb, bias, epi, c, last);
-        return;
-    }
     // (A loop over at most three (row, height) steps rather than a closure: a closure is a
     // separate function that need not inherit the caller's `#[target_feature]`s.)
     let mut i = 0;
@@ -258,17 +254,58 @@ unsafe fn nn_colblock<S: Simd, const NV: usize, const MASKED: bool>(
             ..a
         };
         // The bias is per column; `h` of the tanh backward is laid out like `C`.
-        let aux = if epi == Epi::TanhBackward {
-            bias.add(i * ldc)
+        let aux = if pass.post == Post::TanhBackward {
+            pass.aux.add(i * ldc)
         } else {
-            bias
+            pass.aux
         };
-        nn_tile_rows::<S, NV, MASKED>(mr, k, ai, b, ldb, aux, epi, c.add(i * ldc), ldc, last);
+        let p = Pass { aux, ..pass };
+        nn_tile_rows::<S, NV, MASKED>(mr, k, ai, b, ldb, p, c.add(i * ldc), ldc, last);
         i += mr;
     }
 }
 
-/// `C[m×n] = epi(A[m×k] · B[k×n])`, `B` and `C` row-major with row strides `n`.
+/// One pass over every column block of `C[m×n]`: `A[m×k]` (strided) times `B[k×n]` (row stride
+/// `ldb`), `C` with row stride `ldc`.
+#[inline(always)]
+unsafe fn pass_over<S: Simd>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: A,
+    b: *const f32,
+    ldb: usize,
+    pass: Pass,
+    c: *mut f32,
+    ldc: usize,
+) {
+    let l = S::LANES;
+    let nvec = n.div_ceil(l);
+    let rem = n % l;
+    let last = S::mask(if rem == 0 { l } else { rem });
+    let full = S::mask(l);
+    let mut col = 0; // in registers
+    // Blocks of 2 registers (tiles of `NN_MR × 2`), and one of 1 if `nvec` is odd.
+    while col < nvec {
+        let nv = (nvec - col).min(2);
+        let (bb, cc) = (b.add(col * l), c.add(col * l));
+        // The bias (per column) and `h` (like `C`) both move with the column block.
+        let p = Pass {
+            aux: pass.aux.wrapping_add(col * l),
+            ..pass
+        };
+        match (nv, rem != 0 && col + nv == nvec) {
+            (2, true) => nn_colblock::<S, 2, true>(m, k, a, bb, ldb, p, cc, ldc, last),
+            (2, false) => nn_colblock::<S, 2, false>(m, k, a, bb, ldb, p, cc, ldc, full),
+            (_, true) => nn_colblock::<S, 1, true>(m, k, a, bb, ldb, p, cc, ldc, last),
+            (_, false) => nn_colblock::<S, 1, false>(m, k, a, bb, ldb, p, cc, ldc, full),
+        }
+        col += nv;
+    }
+}
+
+/// `C[m×n] = epi(A[m×k] · B[k×n])` with the `k` inputs in segments of `seg` (`seg` divides
+/// `k`); `B` and `C` row-major with row stride `n`.
 ///
 /// # Safety
 /// `a` covers every (i, p) it names, `b` covers `k*n`, `bias` covers `n` if `epi` uses it, `c`
@@ -278,253 +315,59 @@ pub(crate) unsafe fn nn<S: Simd>(
     m: usize,
     k: usize,
     n: usize,
+    seg: usize,
     a: A,
     b: *const f32,
     bias: *const f32,
     epi: Epilogue,
     c: *mut f32,
 ) {
-    let l = S::LANES;
-    let nvec = n.div_ceil(l);
-    let rem = n % l;
-    let last = S::mask(if rem == 0 { l } else { rem });
-    let full_last = S::mask(l);
-    let epi = Epi::from(epi);
-    let blk = Block::<S> {
-        m,
-        k,
-        n,
-        a,
-        b,
-        bias,
-        epi,
-        c,
-        nvec,
-        masked_tail: rem != 0,
-        last,
-        full_last,
-    };
-    let mut col = 0; // in registers
-    if m == 1 {
-        // One row: blocks of up to 4 registers, two accumulator sets each (see `nn_row`).
-        while nvec - col >= 4 {
-            col = blk.run::<4>(col);
-        }
-        match nvec - col {
-            0 => {}
-            1 => _ = blk.run::<1>(col),
-            2 => _ = blk.run::<2>(col),
-            _ => _ = blk.run::<3>(col),
-        }
+    if m == 0 || n == 0 {
+        return;
+    }
+    let seg = if seg == 0 || !k.is_multiple_of(seg) {
+        k
     } else {
-        // Several rows: blocks of 2 registers (tiles of `NN_MR × 2`), and one of 1 if `nvec` is odd.
-        while nvec - col >= 2 {
-            col = blk.run::<2>(col);
-        }
-        if nvec - col == 1 {
-            blk.run::<1>(col);
-        }
-    }
-}
-
-/// The arguments of [`nn`], shared by its column blocks.
-struct Block<S: Simd> {
-    m: usize,
-    k: usize,
-    n: usize,
-    a: A,
-    b: *const f32,
-    bias: *const f32,
-    epi: Epi,
-    c: *mut f32,
-    nvec: usize,
-    masked_tail: bool,
-    last: S::M,
-    full_last: S::M,
-}
-
-impl<S: Simd> Block<S> {
-    /// Runs the `NV`-register column block starting at register `col`; returns `col + NV`.
-    #[inline(always)]
-    unsafe fn run<const NV: usize>(&self, col: usize) -> usize {
-        let l = S::LANES;
-        let (bb, bi, cc) = (
-            self.b.add(col * l),
-            self.bias.wrapping_add(col * l),
-            self.c.add(col * l),
-        );
-        if self.masked_tail && col + NV == self.nvec {
-            nn_colblock::<S, NV, true>(
-                self.m, self.k, self.a, bb, self.n, bi, self.epi, cc, self.n, self.last,
-            );
+        seg
+    };
+    let segments = if k == 0 { 1 } else { k / seg };
+    for s in 0..segments {
+        let combine = match (s, epi) {
+            (0, Epilogue::None) => Combine::Store,
+            (0, _) => Combine::Bias,
+            _ => Combine::AddC,
+        };
+        let post = if s + 1 == segments && epi == Epilogue::BiasTanh {
+            Post::Tanh
         } else {
-            nn_colblock::<S, NV, false>(
-                self.m,
-                self.k,
-                self.a,
-                bb,
-                self.n,
-                bi,
-                self.epi,
-                cc,
-                self.n,
-                self.full_last,
-            );
-        }
-        col + NV
+            Post::None
+        };
+        let pass = Pass {
+            init: Init::Mul,
+            combine,
+            post,
+            aux: bias,
+        };
+        let a_s = A {
+            ptr: a.ptr.add(s * seg * a.cs),
+            ..a
+        };
+        let kk = if k == 0 { 0 } else { seg };
+        pass_over::<S>(m, kk, n, a_s, b.add(s * seg * n), n, pass, c, n);
     }
 }
 
-#[inline(always)]
-unsafe fn nt_tile<S: Simd, const MR: usize, const KR: usize>(
-    n: usize,
-    dy: *const f32,
-    w: *const f32,
-    h: *const f32,
-    dx: *mut f32,
-    ldx: usize,
-) {
-    let l = S::LANES;
-    let mut acc = [[S::zero(); KR]; MR];
-    let mut p = 0;
-    while p + l <= n {
-        let mut wv = [S::zero(); KR];
-        for (j, wj) in wv.iter_mut().enumerate() {
-            *wj = S::load(w.add(j * n + p));
-        }
-        for (i, row) in acc.iter_mut().enumerate() {
-            let dv = S::load(dy.add(i * n + p));
-            for (cij, &wj) in row.iter_mut().zip(wv.iter()) {
-                *cij = S::fma(dv, wj, *cij);
-            }
-        }
-        p += l;
-    }
-    if p < n {
-        let m = S::mask(n - p);
-        let mut wv = [S::zero(); KR];
-        for (j, wj) in wv.iter_mut().enumerate() {
-            *wj = S::load_m(w.add(j * n + p), m);
-        }
-        for (i, row) in acc.iter_mut().enumerate() {
-            let dv = S::load_m(dy.add(i * n + p), m);
-            for (cij, &wj) in row.iter_mut().zip(wv.iter()) {
-                *cij = S::fma(dv, wj, *cij);
-            }
-        }
-    }
-    let z = S::zero();
-    for (i, row) in acc.iter().enumerate() {
-        let g = |j: usize| if j < KR { row[j] } else { z };
-        let s = S::hsum4(g(0), g(1), g(2), g(3));
-        let out = dx.add(i * ldx);
-        for (j, &sj) in s.iter().enumerate().take(KR) {
-            *out.add(j) = if h.is_null() {
-                sj
-            } else {
-                let hv = *h.add(i * ldx + j);
-                sj * (1.0 - hv * hv)
-            };
-        }
-    }
-}
-
-#[inline(always)]
-unsafe fn nt_rows<S: Simd, const MR: usize>(
-    n: usize,
-    kk: usize,
-    dy: *const f32,
-    w: *const f32,
-    h: *const f32,
-    dx: *mut f32,
-    ldx: usize,
-) {
-    let mut j = 0;
-    let hj = |j: usize| if h.is_null() { h } else { h.add(j) };
-    while j + NT_KR <= kk {
-        nt_tile::<S, MR, NT_KR>(n, dy, w.add(j * n), hj(j), dx.add(j), ldx);
-        j += NT_KR;
-    }
-    match kk - j {
-        0 => {}
-        1 => nt_tile::<S, MR, 1>(n, dy, w.add(j * n), hj(j), dx.add(j), ldx),
-        2 => nt_tile::<S, MR, 2>(n, dy, w.add(j * n), hj(j), dx.add(j), ldx),
-        _ => nt_tile::<S, MR, 3>(n, dy, w.add(j * n), hj(j), dx.add(j), ldx),
-    }
-}
-
-/// Rows and columns of `dX` per dot-product tile of [`nt`]: `4 × 3` accumulators (12 FMA chains,
-/// enough to cover two FMA pipes of latency 4), three rows of `W` and one of `dY` in registers.
-/// (`2 × 4` leaves the FMA pipes partly idle with only 8 chains; `3 × 4` makes LLVM spill.)
-const NT_MR: usize = 4;
-/// See [`NT_MR`].
-const NT_KR: usize = 3;
-
-/// The longest reduction for which [`nt`] packs `Wᵀ` and runs the `nn` tiles.
-const NT_PACK_MAX: usize = 64;
+/// Reduction rows per chunk of [`nt`]'s packed panel.
+const NT_CHUNK: usize = 128;
 /// Row stride of the packed panel: two registers of up to 16 lanes.
 const NT_PACK_W: usize = 32;
-/// Fewest rows for which packing pays: the copy costs about as much as a few rows of products.
-const NT_PACK_MIN_ROWS: usize = 4;
 
-/// `nt` for a short reduction (`n ≤ NT_PACK_MAX`), such as `dh = dlogits·W2ᵀ` over 27 classes.
+/// `dX[m×k] = dY[m×n] · W[k×n]ᵀ`, then `⊙ fma(−h, h, 1)` if `h` is non-null.
 ///
-/// A dot-product kernel spends more on the horizontal sums than on the products when each
-/// output has only a few registers of reduction. Instead, for each block of one or two
-/// registers of output columns, the matching rows of `W` are copied transposed into a small
-/// panel, which makes the block an ordinary `nn` product `dY · panel` for the register tiles
-/// above; the copy is paid once and used by all `m` rows.
-#[inline(always)]
-unsafe fn nt_packed<S: Simd>(
-    m: usize,
-    n: usize,
-    k: usize,
-    dy: *const f32,
-    w: *const f32,
-    h: *const f32,
-    dx: *mut f32,
-) {
-    let l = S::LANES;
-    debug_assert!(n <= NT_PACK_MAX && 2 * l <= NT_PACK_W);
-    let mut panel = [0.0f32; NT_PACK_MAX * NT_PACK_W];
-    let nvec = k.div_ceil(l);
-    let rem = k % l;
-    let last = S::mask(if rem == 0 { l } else { rem });
-    let full = S::mask(l);
-    let a = A {
-        ptr: dy,
-        rs: n,
-        cs: 1,
-    };
-    let epi = if h.is_null() {
-        Epi::None
-    } else {
-        Epi::TanhBackward
-    };
-    let mut col = 0; // in registers
-    while col < nvec {
-        let nv = (nvec - col).min(2);
-        let width = nv * l;
-        let j0 = col * l;
-        // panel[p][jj] = W[j0 + jj][p] for the columns that exist; the others are never read.
-        let (cols, wb, pp) = ((k - j0).min(width), w.add(j0 * n), panel.as_mut_ptr());
-        for p in 0..n {
-            for jj in 0..cols {
-                *pp.add(p * width + jj) = *wb.add(jj * n + p);
-            }
-        }
-        let (b, hp, c) = (panel.as_ptr(), h.wrapping_add(j0), dx.add(j0));
-        match (nv, rem != 0 && col + nv == nvec) {
-            (2, true) => nn_colblock::<S, 2, true>(m, n, a, b, width, hp, epi, c, k, last),
-            (2, false) => nn_colblock::<S, 2, false>(m, n, a, b, width, hp, epi, c, k, full),
-            (_, true) => nn_colblock::<S, 1, true>(m, n, a, b, width, hp, epi, c, k, last),
-            (_, false) => nn_colblock::<S, 1, false>(m, n, a, b, width, hp, epi, c, k, full),
-        }
-        col += nv;
-    }
-}
-
-/// `dX[m×k] = dY[m×n] · W[k×n]ᵀ`, then `*= 1 − h²` if `h` is non-null.
+/// For each block of one or two registers of output columns, the matching rows of `W` are copied
+/// transposed into a small panel (`NT_CHUNK` reduction rows at a time), which makes the block an
+/// ordinary chain `dY · panel` for the register tiles above; later chunks continue the chains
+/// from `dX`. The copy is paid once per block and used by all `m` rows.
 ///
 /// # Safety
 /// `dy` covers `m*n`, `w` covers `k*n`, `h` (if non-null) and `dx` cover `m*k`, and the CPU
@@ -539,20 +382,59 @@ pub(crate) unsafe fn nt<S: Simd>(
     h: *const f32,
     dx: *mut f32,
 ) {
-    if n <= NT_PACK_MAX && m >= NT_PACK_MIN_ROWS && n > 0 {
-        nt_packed::<S>(m, n, k, dy, w, h, dx);
+    let l = S::LANES;
+    debug_assert!(2 * l <= NT_PACK_W);
+    if m == 0 || k == 0 {
         return;
     }
-    let mut i = 0;
-    let hi = |i: usize| if h.is_null() { h } else { h.add(i * k) };
-    while i + NT_MR <= m {
-        nt_rows::<S, NT_MR>(n, k, dy.add(i * n), w, hi(i), dx.add(i * k), k);
-        i += NT_MR;
-    }
-    match m - i {
-        0 => {}
-        1 => nt_rows::<S, 1>(n, k, dy.add(i * n), w, hi(i), dx.add(i * k), k),
-        2 => nt_rows::<S, 2>(n, k, dy.add(i * n), w, hi(i), dx.add(i * k), k),
-        _ => nt_rows::<S, 3>(n, k, dy.add(i * n), w, hi(i), dx.add(i * k), k),
+    let mut panel = [0.0f32; NT_CHUNK * NT_PACK_W];
+    let nvec = k.div_ceil(l);
+    let rem = k % l;
+    let last = S::mask(if rem == 0 { l } else { rem });
+    let full = S::mask(l);
+    let chunks = n.div_ceil(NT_CHUNK).max(1);
+    let mut col = 0; // in registers
+    while col < nvec {
+        let nv = (nvec - col).min(2);
+        let width = nv * l;
+        let j0 = col * l;
+        let cols = (k - j0).min(width);
+        let c = dx.add(j0);
+        let masked = rem != 0 && col + nv == nvec;
+        let mk = if masked { last } else { full };
+        for ch in 0..chunks {
+            let p0 = ch * NT_CHUNK;
+            let len = (n - p0.min(n)).min(NT_CHUNK);
+            // panel[p][jj] = W[j0 + jj][p0 + p] for the columns that exist.
+            let (wb, pp) = (w.add(j0 * n + p0), panel.as_mut_ptr());
+            for p in 0..len {
+                for jj in 0..cols {
+                    *pp.add(p * width + jj) = *wb.add(jj * n + p);
+                }
+            }
+            let pass = Pass {
+                init: if ch == 0 { Init::Mul } else { Init::LoadC },
+                combine: Combine::Store,
+                post: if ch + 1 == chunks && !h.is_null() {
+                    Post::TanhBackward
+                } else {
+                    Post::None
+                },
+                aux: h.wrapping_add(j0),
+            };
+            let a = A {
+                ptr: dy.add(p0),
+                rs: n,
+                cs: 1,
+            };
+            let b = panel.as_ptr();
+            match (nv, masked) {
+                (2, true) => nn_colblock::<S, 2, true>(m, len, a, b, width, pass, c, k, mk),
+                (2, false) => nn_colblock::<S, 2, false>(m, len, a, b, width, pass, c, k, mk),
+                (_, true) => nn_colblock::<S, 1, true>(m, len, a, b, width, pass, c, k, mk),
+                (_, false) => nn_colblock::<S, 1, false>(m, len, a, b, width, pass, c, k, mk),
+            }
+        }
+        col += nv;
     }
 }

@@ -42,8 +42,6 @@ pub(crate) unsafe trait Simd: Copy {
     unsafe fn load_m(p: *const f32, m: Self::M) -> Self::V;
     /// Masked-off lanes read as `fill` and are never accessed.
     unsafe fn load_m_or(p: *const f32, m: Self::M, fill: Self::V) -> Self::V;
-    /// Masked-off lanes become zero.
-    unsafe fn keep(v: Self::V, m: Self::M) -> Self::V;
     /// Masked-off lanes are not written.
     unsafe fn store_m(p: *mut f32, v: Self::V, m: Self::M);
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
@@ -68,10 +66,7 @@ pub(crate) unsafe trait Simd: Copy {
     unsafe fn round(a: Self::V) -> Self::V;
     /// `2^k` for integral `k` in [-126, 127].
     unsafe fn pow2i(k: Self::V) -> Self::V;
-    unsafe fn reduce_add(a: Self::V) -> f32;
     unsafe fn reduce_max(a: Self::V) -> f32;
-    /// The horizontal sums of four registers, in order.
-    unsafe fn hsum4(a: Self::V, b: Self::V, c: Self::V, d: Self::V) -> [f32; 4];
 }
 
 /// Generates the `#[target_feature]` entry points of one instruction set: each one is the
@@ -89,6 +84,7 @@ macro_rules! entry_points {
             m: usize,
             k: usize,
             n: usize,
+            seg: usize,
             a: gemm::A,
             b: *const f32,
             bias: *const f32,
@@ -96,7 +92,7 @@ macro_rules! entry_points {
             c: *mut f32,
         ) {
             // SAFETY: forwarded contract.
-            unsafe { gemm::nn::<$S>(m, k, n, a, b, bias, epi, c) }
+            unsafe { gemm::nn::<$S>(m, k, n, seg, a, b, bias, epi, c) }
         }
         /// # Safety
         /// See [`gemm::nt`]; the CPU must support the features this function enables.
@@ -144,9 +140,14 @@ macro_rules! entry_points {
         /// # Safety
         /// `out.len() == logits.len()`; the CPU must support the features.
         #[target_feature(enable = $feat)]
-        pub(crate) unsafe fn softmax(logits: &[f32], inv_temp: f32, out: &mut [f32]) {
+        pub(crate) unsafe fn softmax_unnormalized(
+            logits: &[f32],
+            inv_temp: f32,
+            out: &mut [f32],
+            sum: &mut f32,
+        ) {
             // SAFETY: forwarded contract.
-            unsafe { elementwise::softmax::<$S>(logits, inv_temp, out) }
+            *sum = unsafe { elementwise::softmax_unnormalized::<$S>(logits, inv_temp, out) };
         }
         /// # Safety
         /// Targets below `v`, `logits` (and `dlogits`) cover `m*v`; the CPU must support the
@@ -201,13 +202,15 @@ macro_rules! on_simd_path {
 use crate::Kernels;
 use crate::scalar::Epilogue;
 
-/// Safe wrapper: `Y = epi(A·W)` with `A` read through strides; `false` on the scalar path.
+/// Safe wrapper: `Y = epi(A·W)` with `A` read through strides and the `kk` inputs in segments
+/// of `seg`; `false` on the scalar path.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn matmul_nn(
     k: Kernels,
     m: usize,
     kk: usize,
     n: usize,
+    seg: usize,
     (a, rs, cs): (&[f32], usize, usize),
     w: &[f32],
     bias: Option<&[f32]>,
@@ -227,7 +230,7 @@ pub(crate) fn matmul_nn(
     };
     let bp = bias.map_or(core::ptr::null(), |b| b.as_ptr());
     let (wp, yp) = (w.as_ptr(), y.as_mut_ptr());
-    on_simd_path!(k, matmul_nn(m, kk, n, av, wp, bp, epi, yp))
+    on_simd_path!(k, matmul_nn(m, kk, n, seg, av, wp, bp, epi, yp))
 }
 
 /// Safe wrapper: `dX = dY·Wᵀ (⊙ (1 − h²))`; `false` on the scalar path.
@@ -263,9 +266,16 @@ pub(crate) fn tanh_backward(k: Kernels, h: &[f32], dh: &mut [f32]) -> bool {
 pub(crate) fn sgd(k: Kernels, p: &mut [f32], g: &[f32], lr: f32) -> bool {
     on_simd_path!(k, sgd(p, g, lr))
 }
-pub(crate) fn softmax(k: Kernels, logits: &[f32], inv_temp: f32, out: &mut [f32]) -> bool {
+/// `Some(sum)` of the unnormalized softmax written to `out`, or `None` on the scalar path.
+pub(crate) fn softmax_unnormalized(
+    k: Kernels,
+    logits: &[f32],
+    inv_temp: f32,
+    out: &mut [f32],
+) -> Option<f32> {
     assert!(out.len() == logits.len());
-    on_simd_path!(k, softmax(logits, inv_temp, out))
+    let mut sum = 0.0;
+    on_simd_path!(k, softmax_unnormalized(logits, inv_temp, out, &mut sum)).then_some(sum)
 }
 /// Targets must already be checked against `v`.
 pub(crate) fn cross_entropy(

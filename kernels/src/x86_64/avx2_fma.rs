@@ -50,10 +50,6 @@ unsafe impl Simd for Avx2 {
         _mm256_blendv_ps(fill, _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m))
     }
     #[inline(always)]
-    unsafe fn keep(v: __m256, m: __m256i) -> __m256 {
-        _mm256_and_ps(v, _mm256_castsi256_ps(m))
-    }
-    #[inline(always)]
     unsafe fn store_m(p: *mut f32, v: __m256, m: __m256i) {
         _mm256_maskstore_ps(p, m, v)
     }
@@ -117,31 +113,11 @@ unsafe impl Simd for Avx2 {
         _mm256_castsi256_ps(_mm256_slli_epi32::<23>(e))
     }
     #[inline(always)]
-    unsafe fn reduce_add(a: __m256) -> f32 {
-        let s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        let s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        _mm_cvtss_f32(s)
-    }
-    #[inline(always)]
     unsafe fn reduce_max(a: __m256) -> f32 {
         let s = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
         let s = _mm_max_ps(s, _mm_movehl_ps(s, s));
         let s = _mm_max_ss(s, _mm_movehdup_ps(s));
         _mm_cvtss_f32(s)
-    }
-    #[inline(always)]
-    unsafe fn hsum4(a: __m256, b: __m256, c: __m256, d: __m256) -> [f32; 4] {
-        let ab = _mm256_hadd_ps(a, b);
-        let cd = _mm256_hadd_ps(c, d);
-        let abcd = _mm256_hadd_ps(ab, cd);
-        let s = _mm_add_ps(
-            _mm256_castps256_ps128(abcd),
-            _mm256_extractf128_ps::<1>(abcd),
-        );
-        let mut out = [0.0f32; 4];
-        _mm_storeu_ps(out.as_mut_ptr(), s);
-        out
     }
 }
 

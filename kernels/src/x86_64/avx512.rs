@@ -51,10 +51,6 @@ unsafe impl Simd for Avx512 {
         _mm512_mask_loadu_ps(fill, m, p)
     }
     #[inline(always)]
-    unsafe fn keep(v: __m512, m: __mmask16) -> __m512 {
-        _mm512_maskz_mov_ps(m, v)
-    }
-    #[inline(always)]
     unsafe fn store_m(p: *mut f32, v: __m512, m: __mmask16) {
         _mm512_mask_storeu_ps(p, m, v)
     }
@@ -123,32 +119,8 @@ unsafe impl Simd for Avx512 {
         _mm512_castsi512_ps(_mm512_slli_epi32::<23>(e))
     }
     #[inline(always)]
-    unsafe fn reduce_add(a: __m512) -> f32 {
-        _mm512_reduce_add_ps(a)
-    }
-    #[inline(always)]
     unsafe fn reduce_max(a: __m512) -> f32 {
         _mm512_reduce_max_ps(a)
-    }
-    #[inline(always)]
-    unsafe fn hsum4(a: __m512, b: __m512, c: __m512, d: __m512) -> [f32; 4] {
-        // Fold 512 → 256 bits, then the AVX hadd tree.
-        let f = |v: __m512| {
-            _mm256_add_ps(
-                _mm512_castps512_ps256(v),
-                _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v))),
-            )
-        };
-        let ab = _mm256_hadd_ps(f(a), f(b));
-        let cd = _mm256_hadd_ps(f(c), f(d));
-        let abcd = _mm256_hadd_ps(ab, cd);
-        let s = _mm_add_ps(
-            _mm256_castps256_ps128(abcd),
-            _mm256_extractf128_ps::<1>(abcd),
-        );
-        let mut out = [0.0f32; 4];
-        _mm_storeu_ps(out.as_mut_ptr(), s);
-        out
     }
 }
 

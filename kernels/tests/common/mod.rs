@@ -83,3 +83,14 @@ pub fn rows<const R: usize, const C: usize>(v: &[f32]) -> Box<[[f32; C]; R]> {
     out.as_flattened_mut().copy_from_slice(&v[..R * C]);
     out
 }
+
+/// The same bits, or both NaN (NaN payloads are not specified).
+pub fn same(a: f32, b: f32) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+/// The first index where `a` and `b` differ in bits (NaN equal to NaN), if any.
+pub fn first_difference(a: &[f32], b: &[f32]) -> Option<usize> {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).position(|(&x, &y)| !same(x, y))
+}

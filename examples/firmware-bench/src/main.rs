@@ -1,0 +1,307 @@
+//! charmlp's measurement firmware: samples names from the canonical model baked into flash, on a
+//! Cortex-M (M4F, M0, M33) or RISC-V (rv32imac) core under QEMU, and reports what it cost.
+//!
+//! It prints the names one per line on semihosting stdout, then `# `-prefixed diagnostics (stack
+//! high-water mark, counts), and exits QEMU with status 0. A panic or a trap prints a message on
+//! stderr and exits with status 1. The names are byte-identical to the host's
+//! `charmlp sample --weights examples/template/weights.bin --count 20 --seed 42 --kernel scalar`.
+//!
+//! Unlike `examples/template` (what a user copies), nothing here uses `core::fmt`, so the
+//! footprint is the library's: output is raw semihosting writes and a small integer printer.
+//!
+//! The `insn_*` functions are markers for the QEMU instruction-counting plugin in `qemu-plugin/`.
+
+#![no_std]
+#![no_main]
+
+use charmlp::{Kernels, SampleConfig, include_weights};
+use semihosting::io::{self, Write};
+
+// ---- The model and the sampling parameters (the host's `--count 20 --seed 42` defaults) -------
+
+include_weights!(MODEL: Model<27, 3, 10, 200> = "../../template/weights.bin");
+
+/// Names to sample.
+const COUNT: usize = 20;
+/// Seed of the sampler's `Xoshiro128PlusPlus`.
+const SEED: u64 = 42;
+
+/// The kernels under test: the reference with feature `scalar`, else the best for the target.
+fn kernels() -> Kernels {
+    if cfg!(feature = "scalar") {
+        Kernels::scalar()
+    } else {
+        Kernels::best()
+    }
+}
+
+// ---- Instruction-count markers (see qemu-plugin/insncount.c) ----------------------------------
+//
+// Each marker is a distinct function (the `black_box` arguments differ, so that no pass merges
+// them into one address); the plugin hooks them by symbol address.
+
+/// Re-bases the plugin's counter: what ran since the last marker is not measured.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn insn_restart() {
+    core::hint::black_box(0u32);
+}
+
+/// One symbol drawn (a forward pass, softmax and draw): the plugin prints the instructions since
+/// the previous marker.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn insn_mark() {
+    core::hint::black_box(1u32);
+}
+
+// ---- Output without core::fmt ------------------------------------------------------------
+
+/// A semihosting stream; write errors are ignored (there is nowhere else to report them).
+struct Console<W>(Option<W>);
+
+fn stderr() -> Console<io::Stderr> {
+    Console(io::stderr().ok())
+}
+
+impl<W: Write> Console<W> {
+    fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        if let Some(s) = self.0.as_mut() {
+            let _ = s.write_all(b);
+        }
+        self
+    }
+
+    fn str(&mut self, s: &str) -> &mut Self {
+        self.bytes(s.as_bytes())
+    }
+
+    /// `n` in decimal.
+    fn num(&mut self, mut n: usize) -> &mut Self {
+        let mut buf = [0u8; 20];
+        let mut at = buf.len();
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.bytes(&buf[at..])
+    }
+
+    /// `n` as `0x` and 8 hex digits.
+    fn hex(&mut self, n: u32) -> &mut Self {
+        let mut buf = *b"0x00000000";
+        for (i, d) in buf[2..].iter_mut().enumerate() {
+            *d = b"0123456789abcdef"[(n >> (28 - 4 * i) & 0xf) as usize];
+        }
+        self.bytes(&buf)
+    }
+}
+
+// ---- Faults and panics: exit QEMU with status 1 instead of hanging ----------------------------
+
+#[cfg(target_arch = "arm")]
+#[cortex_m_rt::exception]
+unsafe fn HardFault(ef: &cortex_m_rt::ExceptionFrame) -> ! {
+    stderr().str("HardFault at pc ").hex(ef.pc()).str("\n");
+    semihosting::process::exit(1)
+}
+
+/// Any trap riscv-rt has no handler for (an illegal instruction, a bus error).
+#[cfg(target_arch = "riscv32")]
+#[unsafe(export_name = "ExceptionHandler")]
+fn trap(frame: &riscv_rt::TrapFrame) -> ! {
+    stderr().str("trap, ra ").hex(frame.ra as u32).str("\n");
+    semihosting::process::exit(1)
+}
+
+/// A panic exits QEMU with status 1 (its location is printed; its message would need fmt).
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let mut err = stderr();
+    err.str("panicked");
+    if let Some(l) = info.location() {
+        err.str(" at ")
+            .str(l.file())
+            .str(":")
+            .num(l.line() as usize)
+            .str(":")
+            .num(l.column() as usize);
+    }
+    err.str("\n");
+    semihosting::process::exit(1)
+}
+
+// ---- Stack high-water mark by painting ----------------------------------------------------------
+
+mod stack {
+    /// Bytes painted below the stack pointer at start (more than the whole run needs; the
+    /// smallest board, the M0's, has 16 KiB of RAM).
+    const DEPTH: usize = 8 * 1024;
+    const PAINT: u32 = 0x5AFE_C0DE;
+    /// Bytes below the current frame left unpainted (this function's own spills).
+    const MARGIN: usize = 256;
+
+    /// An address in the current frame: the stack pointer, near enough, without assembly.
+    #[inline(always)]
+    fn here() -> usize {
+        let marker = 0u32;
+        core::hint::black_box(&marker) as *const u32 as usize & !3
+    }
+
+    /// Fills [`DEPTH`] bytes below the current frame with a pattern; returns the painted range.
+    /// Call first thing in `main`.
+    #[inline(never)]
+    pub fn paint() -> (usize, usize) {
+        let top = here() - MARGIN;
+        let bottom = top - DEPTH;
+        let mut p = bottom as *mut u32;
+        while (p as usize) < top {
+            // SAFETY: the words between `bottom` and `top` lie below every live frame (the
+            // MARGIN covers this function's own), inside the stack region (DEPTH is below the
+            // smallest board's free RAM), and nothing else is placed there.
+            unsafe {
+                p.write_volatile(PAINT);
+                p = p.add(1);
+            }
+        }
+        (bottom, top)
+    }
+
+    /// Bytes of the painted range that have been overwritten (the deepest the stack went below
+    /// the point where it was painted).
+    pub fn used((bottom, top): (usize, usize)) -> usize {
+        let mut p = bottom as *const u32;
+        // SAFETY: reads words of the range `paint` filled, from its bottom up to the first one
+        // that is not the paint (at the latest `top`).
+        unsafe {
+            while (p as usize) < top && p.read_volatile() == PAINT {
+                p = p.add(1);
+            }
+        }
+        top - p as usize
+    }
+}
+
+// ---- Sampling --------------------------------------------------------------------------------
+
+/// One name's bytes; a line is written when it fills (names are far shorter).
+struct Line {
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl Line {
+    fn push(&mut self, c: char) {
+        let n = c.encode_utf8(&mut self.buf[self.len..]).len();
+        self.len += n;
+    }
+
+    fn nearly_full(&self) -> bool {
+        self.len + 4 > self.buf.len()
+    }
+
+    fn write(&mut self, out: &mut io::Stdout) -> Result<(), &'static str> {
+        let bytes = &self.buf[..self.len];
+        self.len = 0;
+        out.write_all(bytes)
+            .map_err(|_| "semihosting stdout write failed")
+    }
+}
+
+fn run(painted: (usize, usize)) -> Result<(), &'static str> {
+    let mut out = io::stdout().map_err(|_| "semihosting stdout unavailable")?;
+    let cfg = SampleConfig::default();
+    let mut scratch = Model::sample_arrays();
+    let mut sampler = MODEL
+        .sampler(kernels(), SEED, cfg, &mut scratch)
+        .map_err(|e| e.as_str())?;
+
+    let mut line = Line {
+        buf: [0; 128],
+        len: 0,
+    };
+    let (mut chars, mut symbols) = (0usize, 0usize);
+    for _ in 0..COUNT {
+        insn_restart();
+        let mut flush_failed = false;
+        let n = sampler
+            .sample_with(|c| {
+                insn_mark();
+                line.push(c);
+                if line.nearly_full() {
+                    flush_failed |= line.write(&mut out).is_err();
+                    insn_restart();
+                }
+            })
+            .map_err(|e| e.as_str())?;
+        if n < cfg.max_len {
+            // The draw of the terminator.
+            insn_mark();
+            symbols += 1;
+        }
+        chars += n;
+        symbols += n;
+        line.push('\n');
+        if flush_failed {
+            return Err("semihosting stdout write failed");
+        }
+        line.write(&mut out)?;
+    }
+
+    let mut con = Console(Some(out));
+    #[cfg(feature = "breakdown")]
+    breakdown::run(&mut con)?;
+
+    con.str("# kernels: ")
+        .str(kernels().path().name())
+        .str("\n# sampled ")
+        .num(COUNT)
+        .str(" names: ")
+        .num(chars)
+        .str(" characters, ")
+        .num(symbols)
+        .str(" symbols drawn (characters + terminators)\n# weights: ")
+        .num(MODEL.bytes().len())
+        .str(" bytes at ")
+        .hex(MODEL.bytes().as_ptr() as usize as u32)
+        .str("\n# stack high-water mark: ")
+        .num(stack::used(painted))
+        .str(" bytes\n");
+    Ok(())
+}
+
+#[cfg_attr(target_arch = "arm", cortex_m_rt::entry)]
+#[cfg_attr(target_arch = "riscv32", riscv_rt::entry)]
+fn main() -> ! {
+    let painted = stack::paint();
+    let status = match run(painted) {
+        Ok(()) => 0,
+        Err(e) => {
+            stderr().str("error: ").str(e).str("\n");
+            1
+        }
+    };
+    if cfg!(feature = "fault") {
+        // CI: a trap must exit QEMU non-zero.
+        // SAFETY: executes a permanently undefined instruction, on purpose: the trap handler
+        // above reports it and exits.
+        unsafe {
+            #[cfg(target_arch = "arm")]
+            core::arch::asm!("udf #0");
+            #[cfg(target_arch = "riscv32")]
+            core::arch::asm!("unimp");
+        }
+    }
+    if cfg!(feature = "panic") {
+        // CI: a panic must exit QEMU non-zero.
+        panic!("deliberate panic (feature `panic`)");
+    }
+    semihosting::process::exit(status)
+}
+
+#[cfg(feature = "breakdown")]
+mod breakdown;

@@ -1,0 +1,15 @@
+//! Sets `cfg(charmlp_arm_fpu)` for Cortex-M targets with a single-precision FPU that fuses
+//! multiply-adds (`vfma.f32`): Cortex-M4F/M7 (`thumbv7em-*-eabihf`) and Cortex-M33/M55
+//! (`thumbv8m.main-*-eabihf`). Stable Rust does not expose ARM FPU features to `cfg`, so the
+//! target name decides.
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(charmlp_arm_fpu)");
+    println!("cargo::rerun-if-changed=build.rs");
+    let target = std::env::var("TARGET").unwrap_or_default();
+    let fpu = (target.starts_with("thumbv7em-") || target.starts_with("thumbv8m.main-"))
+        && target.ends_with("eabihf");
+    if fpu {
+        println!("cargo::rustc-cfg=charmlp_arm_fpu");
+    }
+}

@@ -1,0 +1,46 @@
+//! Cortex-M cores with a single-precision FPU that fuses multiply-adds (FPv4-SP: Cortex-M4F,
+//! M7; FPv5: Cortex-M33, M55): the [`crate::Path::CortexM`] kernels, in VFP assembly, and the
+//! reference arithmetic's [`fma`] as one `vfma.f32`.
+//!
+//! The FPU has no vector registers, so speed comes from the instruction count: multi-register
+//! loads (`vldm`) feed up to 14 multiply-adds each, constants stay in registers, and nothing is
+//! spilled. Every kernel performs the reference's operations in the reference's order (see
+//! [`crate::scalar`]), so its results are the reference's bits.
+//!
+//! `core::arch` has no FPU intrinsics for 32-bit Arm, and stable Rust (1.95) does not accept FPU
+//! registers as `asm!` operands on these targets; the blocks take pointers and integers in core
+//! registers and name the FPU registers they use as clobbers (the compiler saves the callee-saved
+//! ones, `s16`–`s31`, around them).
+
+mod linear;
+mod softmax;
+mod tanh;
+
+pub(crate) use linear::nn;
+pub(crate) use softmax::softmax_unnormalized;
+pub(crate) use tanh::tanh;
+
+/// `a·b + c` rounded once: one `vfma.f32`.
+#[inline(always)]
+pub(crate) fn fma(a: f32, b: f32, c: f32) -> f32 {
+    let out: u32;
+    // SAFETY: the block reads three core registers, computes in s0–s2 (declared clobbered) and
+    // writes one core register; it touches no memory and no flags. The FPU is present and
+    // enabled on every target this module is compiled for (build.rs: `thumbv7em`/`thumbv8m.main`
+    // with `eabihf`, whose runtimes enable it before `main`).
+    unsafe {
+        core::arch::asm!(
+            "vmov s0, {a}",
+            "vmov s1, {b}",
+            "vmov s2, {c}",
+            "vfma.f32 s2, s0, s1",
+            "vmov {c}, s2",
+            a = in(reg) a.to_bits(),
+            b = in(reg) b.to_bits(),
+            c = inout(reg) c.to_bits() => out,
+            out("s0") _, out("s1") _, out("s2") _,
+            options(pure, nomem, nostack, preserves_flags)
+        );
+    }
+    f32::from_bits(out)
+}

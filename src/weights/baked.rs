@@ -1,0 +1,278 @@
+//! Weights baked into firmware: [`crate::include_weights!`] reads a weights file at compile time,
+//! validates it there (header, length, CRC, vocabulary, finite weights — the same checks as
+//! [`super::WeightsView::parse`], run by the same `const fn`) and names its shape in a type, so a
+//! firmware crate never writes the shape numbers by hand and a bad file is a compile error that
+//! says what is wrong.
+
+use crate::error::Error;
+use crate::params::{ParamsView, const_shape};
+use crate::sample::{SampleArrays, SampleConfig, Sampler};
+use crate::shape::Shape;
+use crate::vocab::VocabView;
+use charmlp_kernels::Kernels;
+
+use super::format::HEADER_LEN;
+use super::read::{Checked, WeightsError, WeightsView, check, decode_char};
+
+/// A weights file in flash, validated at compile time, of the shape `(V, B, E, IN, H)`.
+///
+/// Made by [`crate::include_weights!`]; everything it hands out borrows the `'static` bytes.
+///
+/// ```ignore
+/// charmlp::include_weights!(pub MODEL: Model = "weights.bin");
+/// let mut scratch = Model::sample_arrays();
+/// let mut s = MODEL.sampler(charmlp::Kernels::best(), 42, Default::default(), &mut scratch)?;
+/// ```
+#[derive(Debug)]
+pub struct Baked<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize> {
+    bytes: &'static [u8],
+    checked: Checked,
+    symbols: [char; V],
+    len: usize,
+}
+
+/// Writes `parts` into `buf` and returns the text (a `const fn` message builder).
+const fn cat<'b>(parts: &[&str], buf: &'b mut [u8; 256]) -> &'b str {
+    let mut n = 0;
+    let mut i = 0;
+    while i < parts.len() {
+        let b = parts[i].as_bytes();
+        let mut j = 0;
+        while j < b.len() && n < buf.len() {
+            buf[n] = b[j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    // Truncation may split a character: keep the longest valid prefix.
+    let (mut text, _) = buf.split_at(n);
+    loop {
+        match core::str::from_utf8(text) {
+            Ok(s) => return s,
+            Err(e) => text = text.split_at(e.valid_up_to()).0,
+        }
+    }
+}
+
+/// `v` in decimal, in `buf`.
+const fn decimal(v: usize, buf: &mut [u8; 20]) -> &str {
+    let (mut v, mut n) = (v, buf.len());
+    loop {
+        n -= 1;
+        buf[n] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    match core::str::from_utf8(buf.split_at(n).1) {
+        Ok(s) => s,
+        Err(_) => "?",
+    }
+}
+
+/// Validates the weights file `bytes` (named `path` in messages) at compile time and returns its
+/// `[V, B, E, IN, H]`; with `expect = Some([V, B, E, H])`, also that it has that shape. Panics —
+/// a compile error in a `const` — with a message naming the file and the defect.
+#[doc(hidden)]
+pub const fn baked_dims(bytes: &[u8], path: &str, expect: Option<[usize; 4]>) -> [usize; 5] {
+    let c = match check(bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            let mut buf = [0u8; 256];
+            panic!(
+                "{}",
+                cat(&[path, ": invalid weights file: ", e.as_str()], &mut buf)
+            );
+        }
+    };
+    let s = c.shape;
+    let got = [s.vocab(), s.block(), s.emb(), s.hidden()];
+    if let Some(want) = expect {
+        let names = ["V (symbols)", "B (block)", "E (emb)", "H (hidden)"];
+        let mut i = 0;
+        while i < 4 {
+            if got[i] != want[i] {
+                let (mut a, mut b, mut m) = ([0u8; 20], [0u8; 20], [0u8; 256]);
+                panic!(
+                    "{}",
+                    cat(
+                        &[
+                            path,
+                            ": ",
+                            names[i],
+                            " is ",
+                            decimal(got[i], &mut a),
+                            " in the file, the type expects ",
+                            decimal(want[i], &mut b),
+                        ],
+                        &mut m
+                    )
+                );
+            }
+            i += 1;
+        }
+    }
+    [s.vocab(), s.block(), s.emb(), s.input(), s.hidden()]
+}
+
+impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>
+    Baked<V, B, E, IN, H>
+{
+    /// The shape.
+    pub const SHAPE: Shape = const_shape::<V, B, E, IN, H>();
+    /// `V`: symbols.
+    pub const V: usize = V;
+    /// `B`: context length.
+    pub const B: usize = B;
+    /// `E`: embedding width.
+    pub const E: usize = E;
+    /// `IN = B·E`.
+    pub const IN: usize = IN;
+    /// `H`: hidden width.
+    pub const H: usize = H;
+
+    /// Validates `bytes` (4-byte aligned: [`crate::include_weights!`] places them in an
+    /// [`super::Aligned`]) and decodes the vocabulary. Meant for a `static` initializer, where
+    /// it runs at compile time and a defect is a compile error naming `path`.
+    #[doc(hidden)]
+    pub const fn new(bytes: &'static [u8], path: &str) -> Self {
+        let dims = baked_dims(bytes, path, Some([V, B, E, H]));
+        let _ = dims;
+        let checked = match check(bytes) {
+            Ok(c) => c,
+            Err(_) => panic!("unreachable: checked above"),
+        };
+        let text = bytes
+            .split_at(HEADER_LEN)
+            .1
+            .split_at(checked.header.vocab_len as usize)
+            .0;
+        let mut symbols = ['\0'; V];
+        let (mut i, mut n) = (0, 0);
+        while i < text.len() {
+            let (c, w) = decode_char(text, i);
+            symbols[n] = c;
+            n += 1;
+            i += w;
+        }
+        Baked {
+            bytes,
+            checked,
+            symbols,
+            len: n,
+        }
+    }
+
+    /// The whole file.
+    pub const fn bytes(&self) -> &'static [u8] {
+        self.bytes
+    }
+
+    /// The file's CRC-32 (its last four bytes).
+    pub const fn crc(&self) -> u32 {
+        let n = self.bytes.len();
+        u32::from_le_bytes([
+            self.bytes[n - 4],
+            self.bytes[n - 3],
+            self.bytes[n - 2],
+            self.bytes[n - 1],
+        ])
+    }
+
+    /// The validated file.
+    pub fn weights(&self) -> WeightsView<'static> {
+        WeightsView::from_checked(self.bytes, self.checked)
+    }
+
+    /// The vocabulary (decoded at compile time).
+    pub fn vocab(&'static self) -> VocabView<'static> {
+        VocabView::trusted(&self.symbols[..self.len])
+    }
+
+    /// The parameters, zero-copy from flash.
+    ///
+    /// # Errors
+    /// [`WeightsError::Misaligned`] only if the bytes were not placed by
+    /// [`crate::include_weights!`] (or on a big-endian target).
+    pub fn params(&self) -> Result<ParamsView<'static>, WeightsError> {
+        self.weights().params()
+    }
+
+    /// Runs the file's checks again at run time (the CRC over flash, say, after a field update).
+    ///
+    /// # Errors
+    /// The defect found, as [`super::WeightsView::parse`] reports it.
+    pub fn verify(&self) -> Result<(), WeightsError> {
+        check(self.bytes).map(|_| ())
+    }
+
+    /// Zeroed sampler scratch of this shape (1.1 KB for the canonical model).
+    pub const fn sample_arrays() -> SampleArrays<V, IN, H> {
+        SampleArrays::new()
+    }
+
+    /// A sampler over these weights with `scratch` as its buffers.
+    ///
+    /// # Errors
+    /// [`Error::Sample`] for a bad temperature or top-k, [`Error::Weights`] as
+    /// [`Baked::params`].
+    pub fn sampler<'a>(
+        &'static self,
+        kernels: Kernels,
+        seed: u64,
+        cfg: SampleConfig,
+        scratch: &'a mut SampleArrays<V, IN, H>,
+    ) -> Result<Sampler<'a, &'a mut SampleArrays<V, IN, H>>, Error> {
+        Ok(Sampler::new(
+            self.params()?,
+            self.vocab(),
+            kernels,
+            seed,
+            cfg,
+            scratch,
+        )?)
+    }
+}
+
+/// Includes a weights file as a validated, 4-byte-aligned `static` in flash and names its type.
+///
+/// ```ignore
+/// charmlp::include_weights!(pub MODEL: Model = "weights.bin");
+/// // or, to require a shape (a file of another shape is a compile error naming the dimension):
+/// charmlp::include_weights!(pub MODEL: Model<27, 3, 10, 200> = "weights.bin");
+/// ```
+///
+/// expands to `pub type Model = charmlp::weights::Baked<V, B, E, IN, H>` with the file's own
+/// shape (read from its header at compile time) and `pub static MODEL: Model`. The path is
+/// relative to the file that invokes the macro, as for `include_bytes!`. Everything
+/// [`super::WeightsView::parse`] checks is checked at compile time; a defect is a compile error
+/// such as `weights.bin: invalid weights file: weights file corrupt (CRC-32 mismatch)` or
+/// `weights.bin: H (hidden) is 100 in the file, the type expects 200`.
+#[macro_export]
+macro_rules! include_weights {
+    ($(#[$m:meta])* $vis:vis $name:ident : $ty:ident = $path:expr $(,)?) => {
+        $crate::include_weights!(@impl [$(#[$m])*] $vis $name $ty $path, ::core::option::Option::None);
+    };
+    ($(#[$m:meta])* $vis:vis $name:ident : $ty:ident < $v:tt, $b:tt, $e:tt, $h:tt > = $path:expr $(,)?) => {
+        $crate::include_weights!(@impl [$(#[$m])*] $vis $name $ty $path,
+            ::core::option::Option::Some([$v, $b, $e, $h]));
+    };
+    (@impl [$($attr:tt)*] $vis:vis $name:ident $ty:ident $path:expr, $expect:expr) => {
+        /// The shape of the weights file baked in by `include_weights!`.
+        $vis type $ty = $crate::weights::Baked<
+            { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[0] },
+            { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[1] },
+            { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[2] },
+            { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[3] },
+            { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[4] },
+        >;
+        $($attr)*
+        $vis static $name: $ty = {
+            static ALIGNED: &$crate::weights::Aligned<[u8]> =
+                &$crate::weights::Aligned { _align: [], bytes: *include_bytes!($path) };
+            <$ty>::new(&ALIGNED.bytes, $path)
+        };
+    };
+}

@@ -1,0 +1,66 @@
+//! `include_weights!`: the file's shape becomes a type at compile time, the static is validated
+//! and aligned, and it samples the same names as the same file read at run time.
+
+use charmlp::{Kernels, SampleConfig, Sampler, WeightsView, include_weights};
+
+include_weights!(pub CANONICAL: Canonical = "../examples/template/weights.bin");
+include_weights!(CHECKED: Checked<27, 3, 10, 200> = "../examples/template/weights.bin");
+
+#[test]
+fn the_type_carries_the_files_shape() {
+    assert_eq!(
+        (
+            Canonical::V,
+            Canonical::B,
+            Canonical::E,
+            Canonical::IN,
+            Canonical::H
+        ),
+        (27, 3, 10, 30, 200)
+    );
+    assert_eq!(Checked::SHAPE, charmlp::Shape::CANONICAL);
+    let bytes = include_bytes!("../examples/template/weights.bin");
+    assert_eq!(CANONICAL.bytes(), &bytes[..]);
+    assert_eq!(CANONICAL.bytes().as_ptr() as usize % 4, 0, "not aligned");
+    assert!(CANONICAL.verify().is_ok());
+    let w = WeightsView::parse(bytes).unwrap();
+    assert_eq!(CANONICAL.crc(), w.crc());
+    assert_eq!(
+        CANONICAL.vocab().symbols().iter().collect::<String>(),
+        w.vocab_str()
+    );
+    // Zero-copy: the parameters point into the static.
+    let p = CANONICAL.params().unwrap();
+    let r = CANONICAL.bytes().as_ptr_range();
+    assert!(r.contains(&(p.c().as_slice().as_ptr() as *const u8)));
+}
+
+#[test]
+fn baked_and_parsed_sample_the_same_names() {
+    let bytes = include_bytes!("../examples/template/weights.bin").to_vec();
+    let w = WeightsView::parse(&bytes).unwrap();
+    let mut copy = charmlp::ParamsBuf::zeros(w.shape()).unwrap();
+    w.copy_params(&mut copy.view_mut()).unwrap();
+    let vocab = charmlp::VocabBuf::from_symbols(w.vocab_str().chars()).unwrap();
+    for k in Kernels::all_supported() {
+        let mut scratch = Canonical::sample_arrays();
+        let mut a = CANONICAL
+            .sampler(k, 7, SampleConfig::default(), &mut scratch)
+            .unwrap();
+        let mut b = Sampler::new(
+            copy.view(),
+            vocab.view(),
+            k,
+            7,
+            SampleConfig::default(),
+            charmlp::SampleVecs::new(w.shape()),
+        )
+        .unwrap();
+        for _ in 0..20 {
+            let x: charmlp::heapless::String<64> = a.sample_string().unwrap();
+            let mut y = String::new();
+            b.sample_with(|c| y.push(c)).unwrap();
+            assert_eq!(x.as_str(), y);
+        }
+    }
+}
