@@ -94,6 +94,8 @@ pub enum SampleError {
     Shape(ShapeError),
     /// A context that is not `B` indices below `V`.
     Context,
+    /// A per-position table of another shape than the parameters'.
+    TableShape,
 }
 
 impl SampleError {
@@ -106,6 +108,7 @@ impl SampleError {
             SampleError::BufferFull => "the output buffer is full",
             SampleError::Shape(e) => e.as_str(),
             SampleError::Context => "the context is not B symbol indices of the vocabulary",
+            SampleError::TableShape => "the position table has another shape than the model",
         }
     }
 }
@@ -227,6 +230,7 @@ impl fmt::Debug for SampleError {
             SampleError::BufferFull => f.write_str("BufferFull"),
             SampleError::Shape(e) => f.debug_tuple("Shape").field(&e).finish(),
             SampleError::Context => f.write_str("Context"),
+            SampleError::TableShape => f.write_str("TableShape"),
         }
     }
 }
@@ -260,6 +264,8 @@ pub enum Error {
     Vocab(VocabError),
     /// A kernel's operands.
     Kernel(KernelError),
+    /// A per-position table file.
+    Table(crate::weights::TableError),
 }
 
 impl Error {
@@ -272,6 +278,7 @@ impl Error {
             Error::Shape(e) => e.as_str(),
             Error::Vocab(e) => e.as_str(),
             Error::Kernel(e) => e.as_str(),
+            Error::Table(e) => e.as_str(),
         }
     }
 }
@@ -285,6 +292,7 @@ impl fmt::Display for Error {
             Error::Shape(e) => write!(f, "{e}"),
             Error::Vocab(e) => write!(f, "{e}"),
             Error::Kernel(e) => write!(f, "{e}"),
+            Error::Table(e) => write!(f, "{e}"),
         }
     }
 }
@@ -298,6 +306,7 @@ impl core::error::Error for Error {
             Error::Shape(e) => Some(e),
             Error::Vocab(e) => Some(e),
             Error::Kernel(e) => Some(e),
+            Error::Table(e) => Some(e),
         }
     }
 }
@@ -318,4 +327,5 @@ into_error!(
     ShapeError => Shape,
     VocabError => Vocab,
     KernelError => Kernel,
+    crate::weights::TableError => Table,
 );

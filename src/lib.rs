@@ -78,6 +78,7 @@ pub mod params;
 pub mod pyrandom;
 pub mod sample;
 pub mod shape;
+pub mod table;
 pub mod train;
 pub mod vocab;
 pub mod weights;
@@ -90,6 +91,7 @@ pub use heapless;
 pub use params::{Init, Params, ParamsView, ParamsViewMut};
 pub use sample::{SampleConfig, Sampler};
 pub use shape::{Shape, ShapeError};
+pub use table::TableView;
 pub use train::{Schedule, Workspace, WorkspaceMut};
 pub use vocab::{Vocab, VocabView};
 pub use weights::{Weights, WeightsError, WeightsView};
@@ -116,3 +118,8 @@ pub(crate) fn alloc_zeroed(n: usize) -> Result<std::vec::Vec<f32>, ShapeError> {
     v.resize(n, 0.0);
     Ok(v)
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -12,9 +12,10 @@ use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro128PlusPlus;
 
 use crate::error::SampleError;
-use crate::forward::{Activations, forward};
+use crate::forward::{Activations, forward, forward_table};
 use crate::params::ParamsView;
 use crate::shape::{Shape, ShapeError};
+use crate::table::TableView;
 use crate::vocab::VocabView;
 
 /// Sampling settings.
@@ -170,6 +171,7 @@ pub struct Sampler<'a, S> {
     top_k: usize,
     max_len: usize,
     store: S,
+    table: Option<TableView<'a>>,
 }
 
 impl<'a, S: SampleStorage> Sampler<'a, S> {
@@ -215,7 +217,21 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
             top_k,
             max_len: cfg.max_len,
             store,
+            table: None,
         })
+    }
+
+    /// Computes layer 1 from `table` (see [`crate::table`]): the same bits as without it, with
+    /// `B·E·H` fewer multiply-adds per symbol.
+    ///
+    /// # Errors
+    /// [`SampleError::TableShape`] if the table belongs to another shape.
+    pub fn with_table(mut self, table: TableView<'a>) -> Result<Self, SampleError> {
+        if table.shape() != self.params.shape() {
+            return Err(SampleError::TableShape);
+        }
+        self.table = Some(table);
+        Ok(self)
     }
 
     /// The index of the next symbol after `ctx` (`B` indices).
@@ -232,16 +248,20 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
         if ctx.len() != self.params.shape().block() {
             return Err(SampleError::Context);
         }
-        forward(
-            k,
-            &self.params,
-            ctx,
-            Activations {
-                emb: b.emb,
-                h: b.h,
-                logits: &mut *b.logits,
-            },
-        )
+        match self.table {
+            Some(t) => forward_table(k, &self.params, &t, ctx, b.h, &mut *b.logits),
+            None => forward(
+                k,
+                &self.params,
+                ctx,
+                Activations {
+                    emb: b.emb,
+                    h: b.h,
+                    logits: &mut *b.logits,
+                },
+            )
+            .map(|_| ()),
+        }
         .map_err(|_| SampleError::Context)?;
         let logits = b.logits;
         // Checked before top-k, which would otherwise drop a NaN logit silently.

@@ -5,6 +5,10 @@ use charmlp::{Kernels, SampleConfig, Sampler, WeightsView, include_weights};
 
 include_weights!(pub CANONICAL: Canonical = "../examples/template/weights.bin");
 include_weights!(CHECKED: Checked<27, 3, 10, 200> = "../examples/template/weights.bin");
+include_weights!(
+    WITH_TABLE: WithTable<27, 3, 10, 200> = "../examples/template/weights.bin",
+    table = "../examples/template/weights.table",
+);
 
 #[test]
 fn the_type_carries_the_files_shape() {
@@ -47,6 +51,10 @@ fn baked_and_parsed_sample_the_same_names() {
         let mut a = CANONICAL
             .sampler(k, 7, SampleConfig::default(), &mut scratch)
             .unwrap();
+        let mut scratch_t = WithTable::sample_arrays();
+        let mut t = WITH_TABLE
+            .sampler(k, 7, SampleConfig::default(), &mut scratch_t)
+            .unwrap();
         let mut b = Sampler::new(
             copy.view(),
             vocab.view(),
@@ -61,6 +69,25 @@ fn baked_and_parsed_sample_the_same_names() {
             let mut y = String::new();
             b.sample_with(|c| y.push(c)).unwrap();
             assert_eq!(x.as_str(), y);
+            let z: charmlp::heapless::String<64> = t.sample_string().unwrap();
+            assert_eq!(z.as_str(), y, "with the baked table");
         }
     }
+}
+
+#[test]
+fn the_baked_table_is_the_files_table() {
+    assert!(CANONICAL.table().is_none());
+    let t = WITH_TABLE.table().unwrap().unwrap();
+    let file = include_bytes!("../examples/template/weights.table");
+    let f = charmlp::weights::TableFile::parse(file).unwrap();
+    assert_eq!(f.header().weights_crc, WITH_TABLE.crc());
+    let mut copy = vec![0.0; t.data().len()];
+    f.copy_to(&mut copy).unwrap();
+    assert!(
+        copy.iter()
+            .zip(t.data())
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
+    assert_eq!(t.data().as_ptr() as usize % 4, 0, "not aligned");
 }

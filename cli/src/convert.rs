@@ -5,20 +5,24 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use charmlp::interop;
+use charmlp::table::{TableView, compute_table, table_len};
+use charmlp::weights::table::table_to_bytes;
+use charmlp::{Kernels, ParamsBuf, WeightsView};
 use clap::Parser;
 
 use crate::error::{FlagError, RunError};
 use crate::eval::MAX_WEIGHTS_BYTES;
 use crate::fsio::{read_capped, write_atomic};
 
-/// Convert charmlp weights (.bin) ↔ safetensors (.safetensors); the direction comes from the
-/// file extensions.
+/// Convert charmlp weights (.bin) ↔ safetensors (.safetensors), or compute a weights file's
+/// per-position layer-1 table (.bin → .table, for `sample --table` and `include_weights!`); the
+/// direction comes from the file extensions.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "convert", version)]
 pub struct ConvertArgs {
     /// Input file (.bin or .safetensors).
     input: PathBuf,
-    /// Output file (.safetensors or .bin), written atomically.
+    /// Output file (.safetensors, .bin or .table), written atomically.
     output: PathBuf,
     /// Import only: the vocabulary ('.' first, then the symbols in index order) when the file
     /// has no `vocab` metadata. Default: the lecture's, '.' then a–z.
@@ -63,6 +67,27 @@ pub fn convert(a: &ConvertArgs) -> Result<String, RunError> {
                 out.len()
             ))
         }
+        (Some("bin"), Some("table")) => {
+            let bytes = read_capped(&a.input, MAX_WEIGHTS_BYTES)?;
+            let werr = |err| RunError::Weights {
+                path: a.input.clone(),
+                err,
+            };
+            let w = WeightsView::parse(&bytes).map_err(werr)?;
+            let mut params = ParamsBuf::zeros(w.shape())?;
+            w.copy_params(&mut params.view_mut()).map_err(werr)?;
+            let mut table = vec![0.0; table_len(&w.shape())];
+            compute_table(Kernels::best(), &params.view(), &mut table)?;
+            let out = table_to_bytes(&TableView::new(w.shape(), &table)?, w.crc());
+            write_atomic(&a.output, &out)?;
+            Ok(format!(
+                "computed the per-position table of {} ({}) → {} ({} bytes)",
+                a.input.display(),
+                w.shape(),
+                a.output.display(),
+                out.len()
+            ))
+        }
         (Some("safetensors"), Some("bin")) => {
             let bytes = read_capped(&a.input, MAX_WEIGHTS_BYTES)?;
             let r = interop::import(&bytes, a.vocab.as_deref()).map_err(ierr)?;
@@ -94,7 +119,7 @@ pub fn convert(a: &ConvertArgs) -> Result<String, RunError> {
         _ => Err(FlagError {
             flag: "INPUT OUTPUT",
             value: format!("{} {}", a.input.display(), a.output.display()),
-            expected: "a .bin and a .safetensors file, in either order",
+            expected: "a .bin and a .safetensors file, in either order, or a .bin then a .table",
         }
         .into()),
     }

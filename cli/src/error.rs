@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use charmlp::checkpoint::{CheckpointError, Difference};
 use charmlp::data::DataError;
 use charmlp::interop::InteropError;
+use charmlp::weights::TableError;
 use charmlp::{SampleError, Shape, ShapeError, TrainError, WeightsError};
 
 /// A flag whose value is out of range.
@@ -63,6 +64,13 @@ pub enum RunError {
         path: PathBuf,
         /// What is wrong with it.
         err: WeightsError,
+    },
+    /// A per-position table file.
+    Table {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        err: TableError,
     },
     /// A checkpoint file.
     Checkpoint {
@@ -123,6 +131,7 @@ impl fmt::Display for RunError {
             RunError::Train(e) => write!(f, "{e}"),
             RunError::Sample(e) => write!(f, "sampling: {e}"),
             RunError::Weights { path, err } => write!(f, "{}: {err}", path.display()),
+            RunError::Table { path, err } => write!(f, "{}: {err}", path.display()),
             RunError::Checkpoint { path, err } => write!(f, "{}: {err}", path.display()),
             RunError::ResumeMismatch { path, differences } => {
                 write!(
@@ -172,6 +181,7 @@ impl std::error::Error for RunError {
             RunError::Checkpoint { err, .. } => Some(err),
             RunError::Io { err, .. } => Some(err),
             RunError::Interop { err, .. } => Some(err),
+            RunError::Table { err, .. } => Some(err),
             _ => None,
         }
     }

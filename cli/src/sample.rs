@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use charmlp::sample::SampleVecs;
+use charmlp::table::{TableView, table_len};
+use charmlp::weights::TableFile;
 use charmlp::{Kernels, SampleConfig, Sampler, VocabBuf, WeightsView};
 use clap::{Parser, ValueEnum};
 
@@ -49,6 +51,10 @@ pub struct SampleArgs {
     /// Stop a name after this many characters.
     #[arg(long, default_value_t = SampleConfig::default().max_len)]
     max_len: usize,
+    /// Compute layer 1 from this per-position table (`charmlp convert weights.bin
+    /// weights.table`): the same names, fewer multiply-adds. It must belong to `--weights`.
+    #[arg(long)]
+    table: Option<PathBuf>,
 }
 
 /// Reads the whole file into 4-byte-aligned storage, so that the weights are read in place.
@@ -87,6 +93,24 @@ fn run(a: &SampleArgs) -> Result<(), RunError> {
         cfg,
         SampleVecs::new(w.shape()),
     )?;
+    let table = match &a.table {
+        Some(path) => {
+            let terr = |err| RunError::Table {
+                path: path.clone(),
+                err,
+            };
+            let bytes = read_capped(path, MAX_WEIGHTS_BYTES * 4)?;
+            let f = TableFile::parse(&bytes).map_err(terr)?;
+            f.check_pair(&w.shape(), w.crc()).map_err(terr)?;
+            let mut t = vec![0.0; table_len(&w.shape())];
+            f.copy_to(&mut t).map_err(terr)?;
+            Some(t)
+        }
+        None => None,
+    };
+    if let Some(t) = &table {
+        sampler = sampler.with_table(TableView::new(w.shape(), t)?)?;
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut name = String::new();

@@ -678,6 +678,15 @@ pub fn main(a: &TrainArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The `include_weights!` line for a firmware crate that bakes this run's weights file: the
+/// type names the file's shape, so a file of another shape later is a compile error.
+pub fn include_line(r: &Report) -> String {
+    format!(
+        "charmlp::include_weights!(pub MODEL: Model<{}, {}, {}, {}> = \"../weights.bin\");",
+        r.vocab_size, r.block, r.emb, r.hidden
+    )
+}
+
 fn print_report(r: &Report, out: &Path) {
     let f = |x: Option<f32>| x.map_or_else(|| "n/a".to_string(), |x| format!("{x:.4}"));
     println!(
@@ -692,6 +701,10 @@ fn print_report(r: &Report, out: &Path) {
         f(r.test_loss)
     );
     println!("weights: {}", out.join("weights.bin").display());
+    println!(
+        "firmware (copy weights.bin next to your crate's src/): {}",
+        include_line(r)
+    );
     println!("samples:");
     for s in &r.samples {
         println!("  {s}");

@@ -159,8 +159,34 @@ pub fn detect() -> Path {
     })
 }
 
-/// The path [`crate::Kernels::best`] uses: fixed at compile time without `std`.
+/// The path [`crate::Kernels::best`] uses: fixed at compile time without `std` (a constant, so
+/// that the paths it does not pick can be dropped from the binary).
 #[cfg(not(feature = "std"))]
-pub fn detect() -> Path {
-    fastest()
+pub const fn detect() -> Path {
+    if cfg!(all(charmlp_arm_fpu, not(feature = "force-scalar"))) {
+        Path::CortexM
+    } else if cfg!(all(
+        target_arch = "x86_64",
+        target_feature = "avx512f",
+        target_feature = "avx2",
+        target_feature = "fma",
+        not(feature = "force-scalar")
+    )) {
+        Path::Avx512
+    } else if cfg!(all(
+        target_arch = "x86_64",
+        target_feature = "avx2",
+        target_feature = "fma",
+        not(feature = "force-scalar")
+    )) {
+        Path::Avx2Fma
+    } else if cfg!(all(
+        target_arch = "aarch64",
+        target_feature = "neon",
+        not(feature = "force-scalar")
+    )) {
+        Path::Neon
+    } else {
+        Path::Scalar
+    }
 }

@@ -3,14 +3,19 @@
 //!
 //! # Layers
 //!
-//! * [`scalar`] — the reference. Plain loops, no `unsafe`, no FMA, bit-identical on every
-//!   target. It is the spec, and what a Cortex-M runs.
+//! * [`scalar`] — the reference: plain loops, no `unsafe` (but for the one-instruction `fma` on
+//!   Cortex-M), and the spec of **reference arithmetic v2** ([`ARITHMETIC_VERSION`]): fused
+//!   multiply-adds, dot products as chains in index order, layer 1 summed per context position,
+//!   a 15-operation tanh (see [`scalar`] and the README).
 //! * `simd` — the same algorithms written once over a small register trait and compiled per
-//!   instruction set (AVX2+FMA, AVX-512F, NEON). All of this crate's `unsafe` lives there and in
-//!   the `x86_64`/`aarch64` modules, each block with a `// SAFETY:` comment.
+//!   instruction set (AVX2+FMA, AVX-512F, NEON), and `cortex_m` — VFP assembly for the Cortex-M
+//!   cores whose FPU fuses (M4F, M7, M33, M55). Both perform the reference's operations in the
+//!   reference's order: **every path gives the reference's bits**. All of this crate's `unsafe`
+//!   lives there and in the `x86_64`/`aarch64` modules, each block with a `// SAFETY:` comment.
 //! * [`detect`] — which path runs: [`detect::detect`] checks the CPU once at run time (feature
-//!   `std`; `CHARMLP_KERNEL=scalar|avx2|avx512|neon` forces a path) or uses
-//!   `cfg!(target_feature)` without `std`. Feature `force-scalar` pins the scalar path.
+//!   `std`; `CHARMLP_KERNEL=scalar|avx2|avx512|neon|cortex-m` forces a path) or uses
+//!   `cfg!(target_feature)` (the target, for Cortex-M) without `std`. Feature `force-scalar`
+//!   pins the scalar path.
 //! * [`Kernels`] — the safe API. A `Kernels` value names a path this CPU can run (constructing
 //!   one for an unsupported path fails). Its methods take row-major matrices with run-time
 //!   dimensions ([`Mat`], [`MatMut`]) and slices, check that the operands agree and that every
@@ -20,24 +25,20 @@
 //!   whose shapes are const generics: the compiler checks the shapes, so these cannot fail on
 //!   shapes. Thin wrappers over the run-time implementation.
 //!
-//! # Error bounds of the SIMD paths against [`scalar`]
+//! # Precision
 //!
-//! SIMD paths fuse multiplies and adds and sum in lane order, so they differ from the reference
-//! by rounding only. The property tests in `kernels/tests/` hold every path to these bounds
-//! (ε = 2⁻²⁴, `K` the reduction length, `V` classes per row, `M` rows; derivations in the test
-//! files' module docs):
+//! Every path equals the reference bit for bit; the tests in `kernels/tests/` assert that on
+//! random and adversarial inputs for every path the CPU runs, and hold the reference itself to
+//! bounds against exact (f64) arithmetic (ε = 2⁻²⁴, `K` the reduction length):
 //!
-//! | kernel | bound, SIMD vs scalar | measured here (AVX2) |
-//! |---|---|---|
-//! | matmuls (all layouts, bias, fused tanh backward) | `|Δ| ≤ 2(K+1)ε·(|b| + Σ|x·w|)` | within bound on 13 shapes × 24–64 cases |
-//! | fused `tanh(x·W + b)` | the matmul bound + 4 ulp of the result | within bound |
-//! | tanh | ≤ 2 ulp apart; each ≤ 2 ulp from exact | max 1.425 ulp (scalar), 1.448 ulp (AVX2) from exact over all 2³² inputs |
-//! | softmax probability | `|Δp| ≤ 2(V+4)ε·p` | up to 14ε on an adversarial row |
-//! | cross-entropy gradient | `(2(V+4)ε·p + 2ε·[j=t]·|1−p|)/M + 4ε·|g|` | within bound |
-//! | cross-entropy loss | `2(V+1)ε + 2(M+4)ε·loss` | within bound |
-//! | softmax row sum | `|Σp − 1| ≤ (V+4)·ε` (exact sum of the f32 outputs) | 6.5·2⁻²³ on an adversarial row |
-//! | sgd | `ε·|lr·g| + 2ε·|p − lr·g|` (one rounding more in the scalar path) | within bound |
-//! | gather/scatter | bit-identical (one implementation) | – |
+//! | kernel | reference against exact |
+//! |---|---|
+//! | matmuls (chains of fma) | `|Δ| ≤ (K+1)ε·(|b| + Σ|x·w|)` |
+//! | tanh | ≤ 2 ulp over every f32 (`examples/tanh_ulp.rs`) |
+//! | exp | ≤ 1 ulp on `[−87.33, 0]` |
+//! | softmax probability, row sum | `(V+4)ε` relative; `|Σp − 1| ≤ (V+4)ε` |
+//! | cross-entropy loss, gradient | `(V+1)ε + (M+4)ε·loss`; `(V+4)ε·p/M` |
+//! | gather / scatter, add, sgd | exact / one rounding |
 //!
 //! Losses are finite for any finite logits unless the exact loss itself exceeds `f32::MAX`
 //! (e.g. logits ±`f32::MAX`), where it is +∞, the correctly rounded value.
@@ -193,6 +194,7 @@ fn check_indices(idx: &[Index], len: usize) -> Result<(), KernelError> {
 
 impl Kernels {
     /// The path chosen by [`detect::detect`] (run-time detection with `std`).
+    #[inline]
     pub fn best() -> Kernels {
         Kernels {
             path: detect::detect(),
@@ -338,6 +340,38 @@ impl Kernels {
             simd::tanh_slice(self, x),
             x.iter_mut().for_each(|v| *v = scalar::tanh(*v))
         );
+    }
+
+    /// `y = a + x`, elementwise: with [`Kernels::add_assign`], layer 1 from a per-position
+    /// table, `((b + T₀) + T₁) + …` (each element one IEEE addition: the same bits on every path).
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless the three have the same length; nothing is written then.
+    pub fn add(self, a: &[f32], x: &[f32], y: &mut [f32]) -> Result<(), KernelError> {
+        expect_dim("length of x (= length of a)", a.len(), x.len())?;
+        expect_dim("length of y (= length of a)", a.len(), y.len())?;
+        #[cfg(charmlp_arm_fpu)]
+        if self.path == Path::CortexM {
+            cortex_m::add(a, x, y);
+            return Ok(());
+        }
+        scalar::add(a, x, y);
+        Ok(())
+    }
+
+    /// `y += x`, elementwise (see [`Kernels::add`]).
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless `x` and `y` have the same length; nothing is written then.
+    pub fn add_assign(self, y: &mut [f32], x: &[f32]) -> Result<(), KernelError> {
+        expect_dim("length of x (= length of y)", y.len(), x.len())?;
+        #[cfg(charmlp_arm_fpu)]
+        if self.path == Path::CortexM {
+            cortex_m::add_assign(y, x);
+            return Ok(());
+        }
+        scalar::add_assign(y, x);
+        Ok(())
     }
 
     /// `dh ⊙= 1 − h²`.

@@ -339,3 +339,72 @@ fn tanh_backward_values_and_length_mismatch() {
         assert!(dh.iter().all(|&x| x == 2.0), "{name}: {dh:?}");
     }
 }
+
+/// `add` and `add_assign` (layer 1 from a per-position table) on one path against the
+/// reference's one IEEE addition per element, bit for bit, at an offset (misaligned starts).
+fn check_add(a: &[f32], x: &[f32], offset: usize) {
+    let n = a.len().min(x.len()).saturating_sub(offset);
+    let (a, x) = (&a[offset..offset + n], &x[offset..offset + n]);
+    let want: Vec<u32> = a.iter().zip(x).map(|(a, x)| (a + x).to_bits()).collect();
+    for k in all_paths() {
+        let mut y = vec![f32::NAN; n];
+        k.add(a, x, &mut y).unwrap();
+        let got: Vec<u32> = y.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, want, "add on {} (n = {n})", k.path().name());
+        let mut y = a.to_vec();
+        k.add_assign(&mut y, x).unwrap();
+        let got: Vec<u32> = y.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, want, "add_assign on {} (n = {n})", k.path().name());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn add_every_path_is_the_reference(len_idx in 0..LENGTHS.len(), a in floats(6000), x in floats(6000), offset in 0usize..8) {
+        let n = LENGTHS[len_idx] + offset;
+        check_add(&a[..n.min(a.len())], &x[..n.min(x.len())], offset.min(n));
+    }
+}
+
+#[test]
+fn add_specials_and_length_mismatch() {
+    let specials = [
+        0.0f32,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        f32::MAX,
+        -f32::MAX,
+        1e-45,
+        -1e-45,
+        1.0,
+    ];
+    let a: Vec<f32> = specials
+        .iter()
+        .flat_map(|&s| specials.iter().map(move |_| s))
+        .collect();
+    let x: Vec<f32> = specials
+        .iter()
+        .flat_map(|_| specials.iter().copied())
+        .collect();
+    for k in all_paths() {
+        let mut y = vec![0.0; a.len()];
+        k.add(&a, &x, &mut y).unwrap();
+        for ((&a, &x), &y) in a.iter().zip(&x).zip(&y) {
+            let w = a + x;
+            assert!(
+                w.to_bits() == y.to_bits() || (w.is_nan() && y.is_nan()),
+                "{a} + {x} on {}",
+                k.path().name()
+            );
+        }
+        let mut short = [7.0f32; 3];
+        assert!(k.add(&a[..4], &x[..4], &mut short).is_err());
+        assert_eq!(short, [7.0; 3], "nothing written on error");
+        assert!(k.add_assign(&mut short, &x[..4]).is_err());
+        assert_eq!(short, [7.0; 3], "nothing written on error");
+    }
+}

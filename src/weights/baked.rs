@@ -13,6 +13,8 @@ use charmlp_kernels::Kernels;
 
 use super::format::HEADER_LEN;
 use super::read::{Checked, WeightsError, WeightsView, check, decode_char};
+use super::table::{TableError, TableFile, check_table};
+use crate::table::TableView;
 
 /// A weights file in flash, validated at compile time, of the shape `(V, B, E, IN, H)`.
 ///
@@ -29,6 +31,7 @@ pub struct Baked<const V: usize, const B: usize, const E: usize, const IN: usize
     checked: Checked,
     symbols: [char; V],
     len: usize,
+    table: Option<TableFile<'static>>,
 }
 
 /// Writes `parts` into `buf` and returns the text (a `const fn` message builder).
@@ -162,7 +165,58 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
             checked,
             symbols,
             len: n,
+            table: None,
         }
+    }
+
+    /// Adds the per-position table file `bytes` (4-byte aligned) of these weights, validated
+    /// like [`super::table::check_table`] and checked to belong to them. Meant for a `static`
+    /// initializer, where a defect is a compile error naming `path`.
+    #[doc(hidden)]
+    pub const fn with_table(self, bytes: &'static [u8], path: &str) -> Self {
+        let header = match check_table(bytes) {
+            Ok(h) => h,
+            Err(e) => {
+                let mut buf = [0u8; 256];
+                panic!(
+                    "{}",
+                    cat(&[path, ": invalid table file: ", e.as_str()], &mut buf)
+                );
+            }
+        };
+        let s = header.shape;
+        let w = self.checked.shape;
+        let same_shape = s.vocab() == w.vocab()
+            && s.block() == w.block()
+            && s.emb() == w.emb()
+            && s.hidden() == w.hidden();
+        if !same_shape || header.weights_crc != self.crc() {
+            let mut buf = [0u8; 256];
+            panic!(
+                "{}",
+                cat(
+                    &[
+                        path,
+                        ": the table was computed from another weights file (recompute it: \
+                         charmlp convert weights.bin weights.table)",
+                    ],
+                    &mut buf
+                )
+            );
+        }
+        Baked {
+            table: Some(TableFile::from_checked(bytes, header)),
+            ..self
+        }
+    }
+
+    /// The per-position table, if one was baked in (`table = "…"`).
+    ///
+    /// # Errors
+    /// [`TableError::Misaligned`] only if the bytes were not placed by
+    /// [`crate::include_weights!`] (or on a big-endian target).
+    pub fn table(&self) -> Option<Result<TableView<'static>, TableError>> {
+        self.table.map(|t| t.view())
     }
 
     /// The whole file.
@@ -217,7 +271,8 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
     ///
     /// # Errors
     /// [`Error::Sample`] for a bad temperature or top-k, [`Error::Weights`] as
-    /// [`Baked::params`].
+    /// [`Baked::params`], [`Error::Table`] as [`Baked::table`]. With a baked table, layer 1
+    /// comes from it (the same names).
     pub fn sampler<'a>(
         &'static self,
         kernels: Kernels,
@@ -225,14 +280,11 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
         cfg: SampleConfig,
         scratch: &'a mut SampleArrays<V, IN, H>,
     ) -> Result<Sampler<'a, &'a mut SampleArrays<V, IN, H>>, Error> {
-        Ok(Sampler::new(
-            self.params()?,
-            self.vocab(),
-            kernels,
-            seed,
-            cfg,
-            scratch,
-        )?)
+        let sampler = Sampler::new(self.params()?, self.vocab(), kernels, seed, cfg, scratch)?;
+        Ok(match self.table() {
+            Some(t) => sampler.with_table(t?)?,
+            None => sampler,
+        })
     }
 }
 
@@ -242,6 +294,8 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
 /// charmlp::include_weights!(pub MODEL: Model = "weights.bin");
 /// // or, to require a shape (a file of another shape is a compile error naming the dimension):
 /// charmlp::include_weights!(pub MODEL: Model<27, 3, 10, 200> = "weights.bin");
+/// // with its per-position layer-1 table (`charmlp convert weights.bin weights.table`):
+/// charmlp::include_weights!(pub MODEL: Model = "weights.bin", table = "weights.table");
 /// ```
 ///
 /// expands to `pub type Model = charmlp::weights::Baked<V, B, E, IN, H>` with the file's own
@@ -249,17 +303,21 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
 /// relative to the file that invokes the macro, as for `include_bytes!`. Everything
 /// [`super::WeightsView::parse`] checks is checked at compile time; a defect is a compile error
 /// such as `weights.bin: invalid weights file: weights file corrupt (CRC-32 mismatch)` or
-/// `weights.bin: H (hidden) is 100 in the file, the type expects 200`.
+/// `weights.bin: H (hidden) is 100 in the file, the type expects 200`. A table is checked the
+/// same way, and must have been computed from this weights file (its CRC is recorded in it);
+/// [`Baked::sampler`] then computes layer 1 from it, with the same bits.
 #[macro_export]
 macro_rules! include_weights {
-    ($(#[$m:meta])* $vis:vis $name:ident : $ty:ident = $path:expr $(,)?) => {
-        $crate::include_weights!(@impl [$(#[$m])*] $vis $name $ty $path, ::core::option::Option::None);
-    };
-    ($(#[$m:meta])* $vis:vis $name:ident : $ty:ident < $v:tt, $b:tt, $e:tt, $h:tt > = $path:expr $(,)?) => {
+    ($(#[$m:meta])* $vis:vis $name:ident : $ty:ident = $path:expr $(, table = $table:expr)? $(,)?) => {
         $crate::include_weights!(@impl [$(#[$m])*] $vis $name $ty $path,
-            ::core::option::Option::Some([$v, $b, $e, $h]));
+            ::core::option::Option::None, [$($table)?]);
     };
-    (@impl [$($attr:tt)*] $vis:vis $name:ident $ty:ident $path:expr, $expect:expr) => {
+    ($(#[$m:meta])* $vis:vis $name:ident : $ty:ident < $v:tt, $b:tt, $e:tt, $h:tt > = $path:expr
+        $(, table = $table:expr)? $(,)?) => {
+        $crate::include_weights!(@impl [$(#[$m])*] $vis $name $ty $path,
+            ::core::option::Option::Some([$v, $b, $e, $h]), [$($table)?]);
+    };
+    (@impl [$($attr:tt)*] $vis:vis $name:ident $ty:ident $path:expr, $expect:expr, [$($table:expr)?]) => {
         /// The shape of the weights file baked in by `include_weights!`.
         $vis type $ty = $crate::weights::Baked<
             { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[0] },
@@ -272,7 +330,13 @@ macro_rules! include_weights {
         $vis static $name: $ty = {
             static ALIGNED: &$crate::weights::Aligned<[u8]> =
                 &$crate::weights::Aligned { _align: [], bytes: *include_bytes!($path) };
-            <$ty>::new(&ALIGNED.bytes, $path)
+            let baked = <$ty>::new(&ALIGNED.bytes, $path);
+            $(
+                static TABLE: &$crate::weights::Aligned<[u8]> =
+                    &$crate::weights::Aligned { _align: [], bytes: *include_bytes!($table) };
+                let baked = baked.with_table(&TABLE.bytes, $table);
+            )?
+            baked
         };
     };
 }

@@ -10,6 +10,7 @@ mod baked;
 mod crc32;
 pub mod format;
 mod read;
+pub mod table;
 #[cfg(feature = "std")]
 mod write;
 
@@ -17,6 +18,7 @@ pub use baked::{Baked, baked_dims};
 pub use crc32::crc32;
 pub use format::{DTYPE_F32, HEADER_LEN, Header, MAGIC, VERSION, tensor_offset};
 pub use read::{Weights, WeightsError, WeightsView};
+pub use table::{TableError, TableFile};
 #[cfg(feature = "std")]
 pub use write::to_bytes;
 

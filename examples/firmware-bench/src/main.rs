@@ -19,7 +19,14 @@ use semihosting::io::{self, Write};
 
 // ---- The model and the sampling parameters (the host's `--count 20 --seed 42` defaults) -------
 
+#[cfg(not(feature = "table"))]
 include_weights!(MODEL: Model<27, 3, 10, 200> = "../../template/weights.bin");
+// Feature `table`: layer 1 from the baked per-position table (64.8 KB more flash).
+#[cfg(feature = "table")]
+include_weights!(
+    MODEL: Model<27, 3, 10, 200> = "../../template/weights.bin",
+    table = "../../template/weights.table",
+);
 
 /// Names to sample.
 const COUNT: usize = 20;
@@ -138,51 +145,52 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
 // ---- Stack high-water mark by painting ----------------------------------------------------------
 
 mod stack {
-    /// Bytes painted below the stack pointer at start (more than the whole run needs; the
-    /// smallest board, the M0's, has 16 KiB of RAM).
+    unsafe extern "C" {
+        /// The initial stack pointer, the top of the stack (cortex-m-rt's and riscv-rt's
+        /// linker scripts both define it).
+        static _stack_start: u32;
+    }
+
+    /// Bytes painted below the top of the stack (more than the whole run needs; the smallest
+    /// board, the M0's, has 16 KiB of RAM).
     const DEPTH: usize = 8 * 1024;
     const PAINT: u32 = 0x5AFE_C0DE;
     /// Bytes below the current frame left unpainted (this function's own spills).
     const MARGIN: usize = 256;
 
-    /// An address in the current frame: the stack pointer, near enough, without assembly.
-    #[inline(always)]
-    fn here() -> usize {
-        let marker = 0u32;
-        core::hint::black_box(&marker) as *const u32 as usize & !3
+    fn top() -> usize {
+        &raw const _stack_start as usize
     }
 
-    /// Fills [`DEPTH`] bytes below the current frame with a pattern; returns the painted range.
-    /// Call first thing in `main`.
+    /// Fills the stack from [`DEPTH`] bytes below its top up to just below the current frame
+    /// with a pattern. Call first thing in `main`.
     #[inline(never)]
-    pub fn paint() -> (usize, usize) {
-        let top = here() - MARGIN;
-        let bottom = top - DEPTH;
-        let mut p = bottom as *mut u32;
-        while (p as usize) < top {
-            // SAFETY: the words between `bottom` and `top` lie below every live frame (the
-            // MARGIN covers this function's own), inside the stack region (DEPTH is below the
-            // smallest board's free RAM), and nothing else is placed there.
+    pub fn paint() {
+        let marker = 0u32;
+        let here = core::hint::black_box(&marker) as *const u32 as usize & !3;
+        let mut p = (top() - DEPTH) as *mut u32;
+        while (p as usize) < here - MARGIN {
+            // SAFETY: the words from DEPTH below the stack's top up to MARGIN below this frame
+            // lie below every live frame, inside the stack region (DEPTH is below the smallest
+            // board's free RAM, and .data/.bss are tiny), and nothing else is placed there.
             unsafe {
                 p.write_volatile(PAINT);
                 p = p.add(1);
             }
         }
-        (bottom, top)
     }
 
-    /// Bytes of the painted range that have been overwritten (the deepest the stack went below
-    /// the point where it was painted).
-    pub fn used((bottom, top): (usize, usize)) -> usize {
-        let mut p = bottom as *const u32;
-        // SAFETY: reads words of the range `paint` filled, from its bottom up to the first one
-        // that is not the paint (at the latest `top`).
+    /// Bytes of stack used so far: from its top down to the lowest overwritten word.
+    pub fn high_water() -> usize {
+        let mut p = (top() - DEPTH) as *const u32;
+        // SAFETY: reads the painted words, from the bottom up to the first one that is not the
+        // paint (at the latest the live frames, below the top).
         unsafe {
-            while (p as usize) < top && p.read_volatile() == PAINT {
+            while (p as usize) < top() && p.read_volatile() == PAINT {
                 p = p.add(1);
             }
         }
-        top - p as usize
+        top() - p as usize
     }
 }
 
@@ -212,7 +220,7 @@ impl Line {
     }
 }
 
-fn run(painted: (usize, usize)) -> Result<(), &'static str> {
+fn run() -> Result<(), &'static str> {
     let mut out = io::stdout().map_err(|_| "semihosting stdout unavailable")?;
     let cfg = SampleConfig::default();
     let mut scratch = Model::sample_arrays();
@@ -269,7 +277,7 @@ fn run(painted: (usize, usize)) -> Result<(), &'static str> {
         .str(" bytes at ")
         .hex(MODEL.bytes().as_ptr() as usize as u32)
         .str("\n# stack high-water mark: ")
-        .num(stack::used(painted))
+        .num(stack::high_water())
         .str(" bytes\n");
     Ok(())
 }
@@ -277,8 +285,8 @@ fn run(painted: (usize, usize)) -> Result<(), &'static str> {
 #[cfg_attr(target_arch = "arm", cortex_m_rt::entry)]
 #[cfg_attr(target_arch = "riscv32", riscv_rt::entry)]
 fn main() -> ! {
-    let painted = stack::paint();
-    let status = match run(painted) {
+    stack::paint();
+    let status = match run() {
         Ok(()) => 0,
         Err(e) => {
             stderr().str("error: ").str(e).str("\n");

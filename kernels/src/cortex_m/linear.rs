@@ -1,8 +1,8 @@
 //! `Y = X·W (+ b)` with the inputs summed in segments, one row of `X` at a time: the forward
 //! layers of the sampler (`m = 1`) and of training.
 //!
-//! The output row is computed in blocks of `NB` adjacent columns (`NB` = 14, 8, 4 or 1, one
-//! assembly routine each). A block keeps its `NB` sums in `s0…`, loads a row of `W` with one
+//! The output row is computed in blocks of `NB` adjacent columns (`NB` = 14 or 4, one assembly
+//! routine each). A block keeps its `NB` sums in `s0…`, loads a row of `W` with one
 //! `vldm` into `s14…` and multiply-adds it with the input in `s28…s31` (four rows of `W` per
 //! loop turn, their four inputs loaded by one `vldm`): `NB + 2` instructions per row of `NB`
 //! multiply-adds. Each block computes every segment from `b` (or nothing) on, so blocks may
@@ -134,25 +134,23 @@ struct Job {
 }
 
 block!(block14, 14, "s0-s13", "s14-s27", ["0" "14", "1" "15", "2" "16", "3" "17", "4" "18", "5" "19", "6" "20", "7" "21", "8" "22", "9" "23", "10" "24", "11" "25", "12" "26", "13" "27"]);
-block!(block8, 8, "s0-s7", "s14-s21", ["0" "14", "1" "15", "2" "16", "3" "17", "4" "18", "5" "19", "6" "20", "7" "21"]);
 block!(block4, 4, "s0-s3", "s14-s17", ["0" "14", "1" "15", "2" "16", "3" "17"]);
-block!(block1, 1, "s0", "s14", ["0" "14"]);
 
-/// The next block for `left` remaining columns of a row of `n`: 14 wide while 14 fit; then the
-/// cheapest cover of the rest — one 14-wide block overlapping the previous one (≈ 16 instructions
-/// per row of `W`) for 12 or more columns, else blocks of 8, 4 and 1 (`NB + 2` each).
+/// The next block for `left` remaining columns of a row of `n ≥ 4`: 14 wide while 14 fit; then
+/// the cheaper cover of the rest — one 14-wide block overlapping the previous one (≈ 16
+/// instructions per row of `W`) for 12 or more columns, else 4-wide blocks (6 per row), the last
+/// one overlapping if 4 does not divide the rest. Two widths keep the code small (≈ 750 bytes).
 fn next_block(left: usize, n: usize) -> (usize, unsafe fn(&Job)) {
     match left {
         14.. => (14, block14),
         12.. if n >= 14 => (14, block14),
-        8.. => (8, block8),
-        4.. => (4, block4),
-        _ => (1, block1),
+        _ => (4, block4),
     }
 }
 
 /// `y[m×n] = epi(x[m×k]·w[k×n] (+ b))`, the `k` inputs in segments of `seg`; `false` (nothing
-/// written) for the shapes left to the scalar path (`k = 0`). Shapes checked by the caller.
+/// written) for the shapes left to the scalar path (`k = 0`, `n < 4`). Shapes checked by the
+/// caller.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn nn(
     m: usize,
@@ -165,8 +163,7 @@ pub(crate) fn nn(
     epi: Epilogue,
     y: &mut [f32],
 ) -> bool {
-    if n == 0 || k == 0 || seg == 0 || !k.is_multiple_of(seg) || x.len() < m * k || w.len() < k * n
-    {
+    if n < 4 || k == 0 || seg == 0 || !k.is_multiple_of(seg) || x.len() < m * k || w.len() < k * n {
         return false;
     }
     if y.len() < m * n || b.is_some_and(|b| b.len() < n) {

@@ -12,10 +12,12 @@
 //! registers and name the FPU registers they use as clobbers (the compiler saves the callee-saved
 //! ones, `s16`–`s31`, around them).
 
+mod add;
 mod linear;
 mod softmax;
 mod tanh;
 
+pub(crate) use add::{add, add_assign};
 pub(crate) use linear::nn;
 pub(crate) use softmax::softmax_unnormalized;
 pub(crate) use tanh::tanh;

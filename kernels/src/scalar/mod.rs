@@ -12,6 +12,7 @@
 //! The functions work on flat row-major slices with the dimensions passed explicitly; the
 //! safe API in [`crate::Kernels`] checks the lengths.
 
+mod add;
 mod embed;
 pub(crate) mod exp;
 mod fma;
@@ -20,6 +21,7 @@ mod sgd;
 mod softmax;
 mod tanh;
 
+pub use add::{add, add_assign};
 pub use embed::{embed_gather, embed_scatter_add};
 pub use exp::{EXP_MAX_ARG, EXP_MIN_ARG, exp};
 pub use fma::fma;
