@@ -117,7 +117,7 @@ impl fmt::Display for SampleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             SampleError::BadTemperature(t) => {
-                write!(f, "temperature must be finite and > 0, got {t}")
+                write!(f, "temperature must be finite and > 0, got {t:?}")
             }
             SampleError::BadTopK => f.write_str("top-k must be at least 1"),
             SampleError::NonFiniteWeights => {

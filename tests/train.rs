@@ -102,6 +102,22 @@ fn same_seed_gives_bit_identical_weights() {
     }
 }
 
+/// Reference arithmetic v2: a training run gives the same bits on every kernel path, so a run
+/// resumed on another machine (AVX2 instead of AVX-512, or the scalar path) continues it exactly.
+#[test]
+fn every_kernel_path_trains_the_same_bits() {
+    let bits = |p: &P| p.view().iter().map(f32::to_bits).collect::<Vec<_>>();
+    let reference = bits(&run(Kernels::scalar(), 7, 300));
+    for k in Kernels::all_supported() {
+        assert_eq!(
+            bits(&run(k, 7, 300)),
+            reference,
+            "{} differs from scalar",
+            k.path()
+        );
+    }
+}
+
 #[test]
 fn scaled_init_starts_near_ln_v() {
     let (x, y) = pairs();

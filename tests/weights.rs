@@ -519,9 +519,9 @@ fn vocabulary_size_differs_from_header() {
         fix_crc(&mut b);
         assert_eq!(
             parse(&b).err(),
-            Some(WeightsError::VocabSize {
-                expected: 7,
-                found: s
+            Some(WeightsError::SymbolCount {
+                announced: s,
+                classes: 7
             }),
             "S = {s}"
         );
@@ -596,4 +596,26 @@ fn random_corruption_never_panics() {
             assert!(r.is_err(), "byte {at} ^ {x:#x} was accepted");
         }
     }
+}
+
+/// A header announcing more symbols than classes is named as such (not "the vocabulary has
+/// 4294967295 symbols").
+#[test]
+fn an_impossible_symbol_count_says_what_the_header_announces() {
+    let mut b = file();
+    b[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
+    fix_crc(&mut b);
+    let err = parse(&b).err().unwrap();
+    assert_eq!(
+        err,
+        WeightsError::SymbolCount {
+            announced: u32::MAX,
+            classes: 7
+        }
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("announces 4294967295 symbols") && msg.contains("V = 7"),
+        "{msg}"
+    );
 }

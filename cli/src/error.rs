@@ -95,6 +95,20 @@ pub enum RunError {
         /// The shape asked for now.
         now: Shape,
     },
+    /// Another process holds the output directory's lock.
+    Busy {
+        /// The output directory.
+        dir: PathBuf,
+        /// What the lock file says about its holder (`pid N`).
+        holder: String,
+    },
+    /// A fresh run would overwrite an interrupted run's checkpoint.
+    WouldOverwrite {
+        /// The checkpoint.
+        path: PathBuf,
+        /// What is there, e.g. `an interrupted run (step 10000 of 30000)`.
+        what: String,
+    },
     /// A file could not be read or written.
     Io {
         /// The path.
@@ -162,6 +176,21 @@ impl fmt::Display for RunError {
             ),
             RunError::Io { path, err } => write!(f, "{}: {err}", path.display()),
             RunError::Interop { path, err } => write!(f, "{}: {err}", path.display()),
+            RunError::Busy { dir, holder } => write!(
+                f,
+                "{}: another run is using this output directory ({}); wait for it, or use another --out",
+                dir.display(),
+                if holder.is_empty() {
+                    "holder unknown"
+                } else {
+                    holder
+                }
+            ),
+            RunError::WouldOverwrite { path, what } => write!(
+                f,
+                "{}: {what}; continue it with --resume, or start over (replacing it) with --overwrite",
+                path.display()
+            ),
             RunError::Plot { path, message } => {
                 write!(f, "{}: cannot draw the plot: {message}", path.display())
             }
@@ -212,7 +241,7 @@ impl From<SampleError> for RunError {
 }
 
 /// Checks a flag: `Ok(value)` if `ok(value)`, else a [`FlagError`].
-pub fn check<T: fmt::Display + Copy>(
+pub fn check<T: fmt::Debug + Copy>(
     flag: &'static str,
     value: T,
     expected: &'static str,
@@ -223,7 +252,8 @@ pub fn check<T: fmt::Display + Copy>(
     } else {
         Err(FlagError {
             flag,
-            value: value.to_string(),
+            // Debug: the shortest exact form of a float (`1e-45`, not 46 decimals).
+            value: format!("{value:?}"),
             expected,
         })
     }

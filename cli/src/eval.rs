@@ -2,7 +2,7 @@
 //! (context, target) pair, and over the train/dev/test splits the trainer would make with the
 //! same split seed and mode.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use charmlp::checkpoint::SplitMode;
@@ -12,7 +12,7 @@ use clap::Parser;
 use serde::Serialize;
 
 use crate::error::RunError;
-use crate::fsio::{read_capped, write_atomic};
+use crate::fsio::{check_output_file, read_capped, write_output};
 use crate::train::EVAL_ROWS;
 
 /// The largest weights file read.
@@ -159,13 +159,18 @@ pub fn evaluate(a: &EvalArgs) -> Result<EvalReport, RunError> {
 
 /// `eval`: prints the losses (and writes `--json`).
 pub fn main(a: &EvalArgs) -> ExitCode {
+    if let Some(p) = &a.json
+        && let Err(e) = check_output_file(p)
+    {
+        return crate::fail(&e);
+    }
     let r = match evaluate(a) {
         Ok(r) => r,
         Err(e) => return crate::fail(&e),
     };
     let f = |x: Option<f32>| x.map_or_else(|| "n/a".into(), |x| format!("{x:.4}"));
-    println!(
-        "V={} block={} emb={} hidden={} on {} ({} items, {} pairs, split seed {})",
+    let text = format!(
+        "V={} block={} emb={} hidden={} on {} ({} items, {} pairs, split seed {})\nall {:.4}  train {}  dev {}  test {}\n",
         r.vocab_size,
         r.block,
         r.emb,
@@ -173,18 +178,21 @@ pub fn main(a: &EvalArgs) -> ExitCode {
         a.data.display(),
         r.items,
         r.pairs,
-        r.split_seed
-    );
-    println!(
-        "all {:.4}  train {}  dev {}  test {}",
+        r.split_seed,
         r.all_loss,
         f(r.train_loss),
         f(r.dev_loss),
         f(r.test_loss)
     );
+    // With `--json -` the JSON owns stdout and the summary goes to stderr.
+    if a.json.as_deref() == Some(Path::new("-")) {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
     if let Some(p) = &a.json {
         let json = serde_json::to_string(&r).unwrap_or_default() + "\n";
-        if let Err(e) = write_atomic(p, json.as_bytes()) {
+        if let Err(e) = write_output(p, json.as_bytes()) {
             return crate::fail(&e);
         }
     }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use charmlp::{Init, Schedule, Shape};
@@ -12,7 +12,7 @@ use clap::{Parser, ValueEnum};
 use serde::Serialize;
 
 use crate::error::{FlagError, RunError, check};
-use crate::fsio::write_atomic;
+use crate::fsio::{check_output_file, write_output};
 use crate::report::Report;
 use crate::train::{self, TrainConfig};
 
@@ -314,15 +314,28 @@ fn run_all(a: &SweepArgs, rows: &[Row], jobs: usize) -> Vec<Outcome> {
     out
 }
 
+/// The table goes to stdout — or to stderr when `--csv -` or `--json -` put data there.
+static TABLE_TO_STDERR: AtomicBool = AtomicBool::new(false);
+
+macro_rules! say {
+    ($($t:tt)*) => {
+        if TABLE_TO_STDERR.load(Ordering::Relaxed) {
+            eprintln!($($t)*);
+        } else {
+            println!($($t)*);
+        }
+    };
+}
+
 fn print_table(out: &[Outcome]) {
-    println!(
+    say!(
         "| block | neurons | features | init | steps | batch | params | train | dev | test | reported | Δ test | seconds |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    say!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for o in out {
         let runs: Vec<&Report> = o.ok().collect();
         let Some(r0) = runs.first() else {
-            println!(
+            say!(
                 "| {} | {} | {} | {} | – | {} | – | failed | | | | | |",
                 o.row.block,
                 o.row.hidden,
@@ -348,7 +361,7 @@ fn print_table(out: &[Outcome]) {
             _ => ("–".into(), "–".into()),
         };
         let secs = runs.iter().map(|r| r.seconds).sum::<f64>() / runs.len() as f64;
-        println!(
+        say!(
             "| {} | {} | {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
             o.row.block,
             o.row.hidden,
@@ -440,7 +453,7 @@ fn write_outputs(a: &SweepArgs, out: &[Outcome]) -> Result<(), RunError> {
                 r.us_per_step
             );
         }
-        write_atomic(p, s.as_bytes())?;
+        write_output(p, s.as_bytes())?;
     }
     if let Some(p) = &a.json {
         #[derive(Serialize)]
@@ -448,7 +461,7 @@ fn write_outputs(a: &SweepArgs, out: &[Outcome]) -> Result<(), RunError> {
             rows: &'a [OutRow],
         }
         let s = serde_json::to_string(&Doc { rows: &rows }).unwrap_or_default() + "\n";
-        write_atomic(p, s.as_bytes())?;
+        write_output(p, s.as_bytes())?;
     }
     if let Some(p) = &a.plot {
         let pts: Vec<(f64, f64, String)> = out
@@ -580,7 +593,17 @@ pub fn sweep(a: &SweepArgs) -> Result<bool, RunError> {
         .into());
     }
     validate(a, &rows)?;
-    eprintln!("{} rows × {} seeds on {jobs} threads", rows.len(), a.seeds);
+    for p in [&a.csv, &a.json, &a.plot].into_iter().flatten() {
+        check_output_file(p)?;
+    }
+    let dash = Some(Path::new("-"));
+    TABLE_TO_STDERR.store(
+        a.csv.as_deref() == dash || a.json.as_deref() == dash,
+        Ordering::Relaxed,
+    );
+    if !a.quiet {
+        eprintln!("{} rows × {} seeds on {jobs} threads", rows.len(), a.seeds);
+    }
     let mut out = run_all(a, &rows, jobs);
     let failed: Vec<usize> = out
         .iter()
@@ -613,7 +636,7 @@ pub fn sweep(a: &SweepArgs) -> Result<bool, RunError> {
             && let Some(r) = o.ok().next()
         {
             let row = &o.row;
-            println!(
+            say!(
                 "\nwinner (by dev loss): block {} emb {} hidden {} init {} schedule {} params {}: dev {:.4}, test {:.4}",
                 row.block,
                 row.emb,

@@ -19,7 +19,7 @@ use charmlp::{
 use clap::{Parser, ValueEnum};
 
 use crate::error::{FlagError, RunError, check};
-use crate::fsio::{read_capped, write_atomic};
+use crate::fsio::{OutDir, check_output_file, read_capped, write_atomic, write_output};
 use crate::progress::Progress;
 use crate::report::Report;
 
@@ -59,6 +59,8 @@ pub struct TrainConfig {
     pub checkpoint_every: u64,
     /// Continue from `out/checkpoint.bin`.
     pub resume: bool,
+    /// Start afresh even if `out` holds an interrupted run's checkpoint (replacing it).
+    pub overwrite: bool,
     /// Stop (after checkpointing) once this many steps are done, as if interrupted.
     pub stop_after: Option<u64>,
     /// Names to sample at the end.
@@ -95,6 +97,7 @@ impl TrainConfig {
             out: None,
             checkpoint_every: 0,
             resume: false,
+            overwrite: false,
             stop_after: None,
             samples: 20,
             progress: false,
@@ -280,10 +283,13 @@ pub fn start_or_resume(cfg: &TrainConfig, run: &Prepared) -> Result<State, RunEr
         }));
     }
     if c.settings.kernel != now.kernel && cfg.progress {
+        // The arithmetic versions agree (a differing one is refused above), and every path of
+        // one version gives the same bits: the run continues exactly.
         eprintln!(
-            "warning: the checkpoint was written on the {} kernel path and this run uses {}: the result will not be bit-identical to an uninterrupted run",
+            "note: the checkpoint was written on the {} kernel path and this run uses {}; both compute reference arithmetic v{}, so the result is bit-identical to an uninterrupted run",
             c.settings.kernel_name(),
-            now.kernel_name()
+            now.kernel_name(),
+            now.arithmetic
         );
     }
     let mut params = ParamsBuf::zeros(run.shape)?;
@@ -372,6 +378,60 @@ pub fn train_steps(
 /// # Errors
 /// Every failure as a [`RunError`]; a diverging loss is [`RunError::Train`].
 pub fn run(cfg: &TrainConfig) -> Result<Report, RunError> {
+    let _out = preflight(cfg, None)?;
+    run_checked(cfg)
+}
+
+/// Checks everything that can be checked before the data is read and a step is trained: the
+/// flags, the output locations (`--out` is created if needed, must be a writable directory, and
+/// is locked for this run — released when the returned guard drops; `json`, if given, must be
+/// writable), and that a fresh run would not replace an interrupted run's checkpoint (unless
+/// `overwrite`).
+///
+/// # Errors
+/// [`RunError::Flag`], [`RunError::Io`], [`RunError::Busy`], [`RunError::WouldOverwrite`].
+pub fn preflight(cfg: &TrainConfig, json: Option<&Path>) -> Result<Option<OutDir>, RunError> {
+    cfg.validate()?;
+    if cfg.resume && cfg.overwrite {
+        return Err(FlagError {
+            flag: "--overwrite",
+            value: "with --resume".into(),
+            expected: "used without --resume (one continues the run, the other starts over)",
+        }
+        .into());
+    }
+    if let Some(p) = json {
+        check_output_file(p)?;
+    }
+    let Some(dir) = &cfg.out else {
+        return Ok(None);
+    };
+    let out = OutDir::lock(dir)?;
+    let ck = dir.join("checkpoint.bin");
+    if !cfg.resume && !cfg.overwrite && ck.exists() {
+        let what = match read_capped(&ck, u64::MAX >> 1)
+            .ok()
+            .map(|b| Checkpoint::parse(&b).map(|c| (c.step, c.settings.steps)))
+        {
+            Some(Ok((step, steps))) if step < steps => Some(format!(
+                "an interrupted run's checkpoint (step {step} of {steps})"
+            )),
+            Some(Ok(_)) => None,
+            Some(Err(e)) => Some(format!("a checkpoint that cannot be read ({e})")),
+            None => Some("a checkpoint that cannot be read".to_string()),
+        };
+        if let Some(what) = what {
+            return Err(RunError::WouldOverwrite { path: ck, what });
+        }
+    }
+    Ok(Some(out))
+}
+
+/// [`run`] after [`preflight`] (whose guard the caller holds).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_checked(cfg: &TrainConfig) -> Result<Report, RunError> {
     let mut run = prepare(cfg)?;
     let mut state = start_or_resume(cfg, &run)?;
     let start = state.step;
@@ -562,6 +622,9 @@ pub struct TrainArgs {
     /// Continue from --out/checkpoint.bin (same flags as the interrupted run).
     #[arg(long)]
     resume: bool,
+    /// Start over even if --out holds an interrupted run's checkpoint (it is replaced).
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
     /// Checkpoint every N steps (0: at the end only).
     #[arg(long, default_value_t = 10_000)]
     checkpoint_every: u64,
@@ -617,6 +680,7 @@ impl TrainArgs {
             out: Some(self.out.clone()),
             checkpoint_every: self.checkpoint_every,
             resume: self.resume,
+            overwrite: self.overwrite,
             stop_after: self.stop_after,
             samples: self.samples,
             progress: !self.quiet,
@@ -651,7 +715,11 @@ pub fn main(a: &TrainArgs) -> ExitCode {
             cfg.kernels.path().name()
         );
     }
-    let r = match run(&cfg) {
+    let out = match preflight(&cfg, a.json.as_deref()) {
+        Ok(out) => out,
+        Err(e) => return crate::fail(&e),
+    };
+    let r = match run_checked(&cfg) {
         Ok(r) => r,
         Err(e) => return crate::fail(&e),
     };
@@ -663,7 +731,7 @@ pub fn main(a: &TrainArgs) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    print_report(&r, &a.out);
+    print_report(&r, &a.out, a.json.as_deref() == Some(Path::new("-")));
     if a.plot {
         if let Err(e) = crate::plots::write(&r, &a.out) {
             return crate::fail(&e);
@@ -671,10 +739,11 @@ pub fn main(a: &TrainArgs) -> ExitCode {
         eprintln!("plots: {0}/loss.svg {0}/embedding.svg", a.out.display());
     }
     if let Some(p) = &a.json
-        && let Err(e) = write_atomic(p, (r.to_json() + "\n").as_bytes())
+        && let Err(e) = write_output(p, (r.to_json() + "\n").as_bytes())
     {
         return crate::fail(&e);
     }
+    drop(out);
     ExitCode::SUCCESS
 }
 
@@ -687,26 +756,33 @@ pub fn include_line(r: &Report) -> String {
     )
 }
 
-fn print_report(r: &Report, out: &Path) {
+/// The human-readable report, on stdout — or on stderr when stdout carries the JSON
+/// (`--json -`).
+fn print_report(r: &Report, out: &Path, to_stderr: bool) {
     let f = |x: Option<f32>| x.map_or_else(|| "n/a".to_string(), |x| format!("{x:.4}"));
-    println!(
-        "V={} block={} emb={} hidden={} params={} steps={} kernel={}",
+    let mut text = format!(
+        "V={} block={} emb={} hidden={} params={} steps={} kernel={}\n",
         r.vocab_size, r.block, r.emb, r.hidden, r.params, r.steps, r.kernel
     );
-    println!("time {:.2} s, {:.2} µs/step", r.seconds, r.us_per_step);
-    println!(
-        "train {}  dev {}  test {}",
+    text += &format!("time {:.2} s, {:.2} µs/step\n", r.seconds, r.us_per_step);
+    text += &format!(
+        "train {}  dev {}  test {}\n",
         f(r.train_loss),
         f(r.dev_loss),
         f(r.test_loss)
     );
-    println!("weights: {}", out.join("weights.bin").display());
-    println!(
-        "firmware (copy weights.bin next to your crate's src/): {}",
+    text += &format!("weights: {}\n", out.join("weights.bin").display());
+    text += &format!(
+        "firmware (copy weights.bin next to your crate's src/): {}\n",
         include_line(r)
     );
-    println!("samples:");
+    text += "samples:\n";
     for s in &r.samples {
-        println!("  {s}");
+        text += &format!("  {s}\n");
+    }
+    if to_stderr {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
     }
 }

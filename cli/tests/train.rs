@@ -48,7 +48,8 @@ fn files_in(dir: &Path) -> Vec<String> {
 fn assert_no_temp_files(dir: &Path) {
     let f = files_in(dir);
     assert!(
-        f.iter().all(|n| !n.contains(".tmp")),
+        f.iter()
+            .all(|n| !n.contains(".tmp") && !n.contains("charmlp-tmp")),
         "leftover temporary files in {}: {f:?}",
         dir.display()
     );
@@ -337,7 +338,11 @@ fn interrupted_and_resumed_equals_uninterrupted() {
         assert_no_temp_files(d);
         assert_eq!(
             files_in(d),
-            vec!["checkpoint.bin".to_string(), "weights.bin".to_string()]
+            vec![
+                ".charmlp.lock".to_string(),
+                "checkpoint.bin".to_string(),
+                "weights.bin".to_string()
+            ]
         );
         let _ = std::fs::remove_dir_all(d);
     }

@@ -12,6 +12,13 @@
 //!
 //! `sampler/`: inputs in the layout documented in `fuzz_targets/sampler.rs`.
 //!
+//! `checkpoint_reader/`: a valid checkpoint (history and best weights), one without either,
+//! and edited ones with a correct CRC (step against history, each length, flags, reserved,
+//! enums), so that each reaches the check it is meant for.
+//!
+//! `data_loader/`: names, CRLF with a BOM, empty lines, multi-byte symbols, and the defects the
+//! loader names (UTF-16 with and without BOM, NUL, control characters, `.` in an item, Latin-1).
+//!
 //! Deterministic: the same files on every run.
 
 use std::fs;
@@ -29,6 +36,8 @@ fn main() {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"));
     weights_reader(&root.join("weights_reader"));
     sampler(&root.join("sampler"));
+    checkpoint_reader(&root.join("checkpoint_reader"));
+    data_loader(&root.join("data_loader"));
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
@@ -64,7 +73,11 @@ fn weights_reader(dir: &Path) {
 
     let canon = charmlp::Canonical::init(5, Init::Scaled);
     let letters = Vocab::<27>::from_text("abcdefghijklmnopqrstuvwxyz").unwrap();
-    write(dir, "canonical.bin", &to_bytes(&canon.view(), letters.view()));
+    write(
+        dir,
+        "canonical.bin",
+        &to_bytes(&canon.view(), letters.view()),
+    );
 
     let t = weights::tensor_offset(3); // first tensor of `ab`
     // Each malformed file is rejected for the reason its name gives.
@@ -191,4 +204,105 @@ fn sampler(dir: &Path) {
         "header_only",
         &sampler_input(12, 1e-30, NONE, 64, 8 | 6, false, &p)[..16],
     );
+}
+
+fn checkpoint_reader(dir: &Path) {
+    use charmlp::checkpoint::{self, Contents, ScheduleFields, Settings, SplitMode};
+    let w = small(6, ".abcdef");
+    let settings = Settings {
+        steps: 100,
+        seed: 7,
+        split_seed: 42,
+        batch: 32,
+        init: Init::Randn,
+        schedule: ScheduleFields {
+            kind: 0,
+            lr: 0.1,
+            lr_after: 0.01,
+            decay_at: 50,
+        },
+        split_mode: SplitMode::Charmlp,
+        arithmetic: 2,
+        data_crc: 0x1234_5678,
+        data_len: 999,
+        kernel: Settings::kernel_field("avx2"),
+    };
+    let hist: Vec<f32> = (0..40).map(|i| 1.0 - i as f32 * 0.01).collect();
+    let full = checkpoint::to_bytes(&Contents {
+        step: 40,
+        settings,
+        history: Some(&hist),
+        weights: &w,
+        best: Some((30, 2.5, &w)),
+    });
+    assert!(checkpoint::Checkpoint::parse(&full).is_ok());
+    write(dir, "full.ckpt", &full);
+    let bare = checkpoint::to_bytes(&Contents {
+        step: 100,
+        settings,
+        history: None,
+        weights: &w,
+        best: None,
+    });
+    write(dir, "bare.ckpt", &bare);
+    let edit = |name: &str, f: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = full.clone();
+        f(&mut b);
+        let b = fix_crc(b);
+        let err = checkpoint::Checkpoint::parse(&b).unwrap_err();
+        println!("        {err:?}");
+        write(dir, name, &b);
+    };
+    edit("bad_step.ckpt", &|b| b[checkpoint::STEP.start] = 39);
+    edit("bad_history_len.ckpt", &|b| {
+        b[checkpoint::HISTORY_LEN.start] = 41
+    });
+    edit("bad_weights_len.ckpt", &|b| {
+        b[checkpoint::WEIGHTS_LEN.start + 7] = 0xff
+    });
+    edit("bad_flags.ckpt", &|b| b[checkpoint::FLAGS.start] = 0x80);
+    edit("bad_reserved.ckpt", &|b| {
+        b[checkpoint::RESERVED[0].start] = 1
+    });
+    edit("bad_init.ckpt", &|b| b[checkpoint::INIT] = 9);
+    edit("bad_best_step.ckpt", &|b| {
+        b[checkpoint::BEST_STEP.start] = 41
+    });
+    write(dir, "bad_crc.ckpt", &{
+        let mut b = full.clone();
+        b[200] ^= 1;
+        b
+    });
+}
+
+fn data_loader(dir: &Path) {
+    let names = include_str!("../../data/names.txt");
+    let first: String = names.lines().take(60).map(|l| format!("{l}\n")).collect();
+    write(dir, "names.txt", first.as_bytes());
+    let crlf: String = names.lines().take(20).map(|l| format!("{l}\r\n")).collect();
+    write(
+        dir,
+        "bom_crlf.txt",
+        &[&b"\xef\xbb\xbf"[..], crlf.as_bytes()].concat(),
+    );
+    write(
+        dir,
+        "empty_lines.txt",
+        b"anna\n\n\nbob\n\ncarl\ndora\neve\nfred\ngus\nhal\nivy\njo\n",
+    );
+    write(
+        dir,
+        "multibyte.txt",
+        "ἀλέξανδρος\nζωή\n明\n😀x\nabc\nδ\nε\nζ\nη\nθ\nι\n".as_bytes(),
+    );
+    let utf16: Vec<u8> = "anna\nbob\n"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    write(dir, "utf16_no_bom.txt", &utf16);
+    write(dir, "utf16_bom.txt", &[&[0xff, 0xfe][..], &utf16].concat());
+    write(dir, "nul.txt", b"anna\nb\0b\ncarl\n");
+    write(dir, "tab.txt", b"anna\nb\tb\ncarl\n");
+    write(dir, "dot.txt", b"anna\nbo.b\ncarl\n");
+    write(dir, "latin1.txt", b"anna\ncaf\xe9\n");
 }

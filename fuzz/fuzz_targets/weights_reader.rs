@@ -58,7 +58,12 @@ fn check(bytes: &[u8], aligned: bool) -> Option<Shape> {
     let s = w.shape();
     assert_eq!(
         (h.vocab, h.block, h.emb, h.hidden),
-        (s.vocab() as u32, s.block() as u32, s.emb() as u32, s.hidden() as u32)
+        (
+            s.vocab() as u32,
+            s.block() as u32,
+            s.emb() as u32,
+            s.hidden() as u32
+        )
     );
     assert_eq!(Shape::new(s.vocab(), s.block(), s.emb(), s.hidden()), Ok(s));
     assert_eq!(bytes.len(), s.file_len(h.vocab_len as usize));
@@ -82,14 +87,19 @@ fn check(bytes: &[u8], aligned: bool) -> Option<Shape> {
     // copy_params works at any alignment; every weight is finite.
     let mut owned = ParamsBuf::zeros(s).expect("a small model");
     w.copy_params(&mut owned.view_mut()).unwrap();
-    assert!(owned.view().all_finite(), "parse accepted a non-finite weight");
+    assert!(
+        owned.view().all_finite(),
+        "parse accepted a non-finite weight"
+    );
 
     // params(): zero-copy at an aligned address (little-endian), Misaligned otherwise.
     match w.params() {
         Ok(view) => {
             assert!(aligned, "params() succeeded on misaligned bytes");
             assert!(
-                view.iter().map(f32::to_bits).eq(owned.view().iter().map(f32::to_bits)),
+                view.iter()
+                    .map(f32::to_bits)
+                    .eq(owned.view().iter().map(f32::to_bits)),
                 "params() and copy_params differ"
             );
         }
@@ -112,11 +122,17 @@ fn fixed<const V: usize, const B: usize, const E: usize, const IN: usize, const 
     let mine = accepted == Some(Weights::<V, B, E, IN, H>::SHAPE);
     match Weights::<V, B, E, IN, H>::parse(bytes) {
         Ok(w) => {
-            assert!(mine, "the const reader accepted what the run-time one did not");
+            assert!(
+                mine,
+                "the const reader accepted what the run-time one did not"
+            );
             assert_eq!(w.vocab().len(), w.view().symbols());
         }
         Err(e) => {
-            assert!(!mine, "the const reader rejected a valid file of its shape: {e:?}");
+            assert!(
+                !mine,
+                "the const reader rejected a valid file of its shape: {e:?}"
+            );
         }
     }
 }

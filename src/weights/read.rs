@@ -75,6 +75,13 @@ pub enum WeightsError {
         /// Symbols found.
         found: u32,
     },
+    /// The header announces more symbols than the model has classes (`V`).
+    SymbolCount {
+        /// Symbols the header announces.
+        announced: u32,
+        /// Classes (`V`).
+        classes: u32,
+    },
     /// A symbol appears twice.
     DuplicateSymbol(char),
     /// The vocabulary does not start with `.`.
@@ -102,6 +109,9 @@ impl WeightsError {
             WeightsError::VocabNotUtf8 => "the vocabulary is not valid UTF-8",
             WeightsError::VocabLength { .. } => "the vocabulary length is impossible",
             WeightsError::VocabSize { .. } => "the vocabulary has the wrong number of symbols",
+            WeightsError::SymbolCount { .. } => {
+                "the header announces more symbols than the model has classes"
+            }
             WeightsError::DuplicateSymbol(_) => "a symbol appears twice in the vocabulary",
             WeightsError::MissingTerminator => "the vocabulary must start with '.'",
             WeightsError::Misaligned => "weights bytes are not 4-byte aligned",
@@ -152,6 +162,10 @@ impl fmt::Display for WeightsError {
             WeightsError::VocabSize { expected, found } => {
                 write!(f, "the vocabulary has {found} symbols, expected {expected}")
             }
+            WeightsError::SymbolCount { announced, classes } => write!(
+                f,
+                "the header announces {announced} symbols, but the model has only V = {classes} classes"
+            ),
             WeightsError::DuplicateSymbol(c) => {
                 write!(f, "symbol {c:?} appears twice in the vocabulary")
             }
@@ -341,9 +355,9 @@ pub(crate) const fn check(bytes: &[u8]) -> Result<Checked, WeightsError> {
     let vocab_len = header.vocab_len as usize;
     // A vocabulary string is at most 4 bytes per symbol, and has at most V symbols.
     if header.symbols > header.vocab {
-        return Err(WeightsError::VocabSize {
-            expected: header.vocab,
-            found: header.symbols,
+        return Err(WeightsError::SymbolCount {
+            announced: header.symbols,
+            classes: header.vocab,
         });
     }
     if vocab_len > 4 * shape.vocab() {

@@ -1,0 +1,374 @@
+//! The `charmlp` binary against bad input, as a user meets it: each case runs the tool as a
+//! process and asserts a non-zero exit (not a panic's 101), a message that names the problem,
+//! and that no existing output file changed.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn names() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/names.txt")
+}
+
+/// A fresh, empty directory unique to this test and process.
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("charmlp-robust-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn charmlp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_charmlp"))
+        .args(args)
+        .output()
+        .expect("run charmlp")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every file under `dir` (links as their target path) with the length and CRC-32 of its
+/// contents — the run's lock file excepted (it names the last holder).
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (usize, u32)> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let t = fs::symlink_metadata(&p).unwrap().file_type();
+        let sum = |b: &[u8]| (b.len(), charmlp::weights::crc32(b));
+        if t.is_dir() {
+            out.extend(snapshot(&p));
+        } else if t.is_symlink() {
+            let target = fs::read_link(&p)
+                .unwrap()
+                .into_os_string()
+                .into_encoded_bytes();
+            out.insert(p.clone(), sum(&target));
+        } else if e.file_name() != ".charmlp.lock" {
+            out.insert(p.clone(), sum(&fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+/// The run failed cleanly: non-zero exit that is not a panic, no panic message, and stderr
+/// containing every one of `needles`.
+#[track_caller]
+fn refused(o: &Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "exit 0; stderr: {err}");
+    assert_ne!(o.status.code(), Some(101), "a panic: {err}");
+    assert!(!err.contains("panicked"), "a panic: {err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr does not say {n:?}: {err}");
+    }
+}
+
+#[track_caller]
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A short training run into `out` (extra flags appended).
+fn train(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "train",
+        "--data",
+        s(&NAMES),
+        "--steps",
+        "300",
+        "--out",
+        s(out),
+        "--quiet",
+        "--samples",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    charmlp(&args)
+}
+
+static NAMES: std::sync::LazyLock<PathBuf> = std::sync::LazyLock::new(names);
+
+#[test]
+fn resume_with_stop_after_before_the_checkpoint_is_refused() {
+    let d = temp_dir("stop-after");
+    let out = d.join("out");
+    ok(&train(
+        &out,
+        &["--stop-after", "200", "--checkpoint-every", "100"],
+    ));
+    let before = snapshot(&d);
+    refused(
+        &train(&out, &["--resume", "--stop-after", "100"]),
+        &["--stop-after"],
+    );
+    assert_eq!(snapshot(&d), before, "an output changed");
+    // And the run still finishes correctly from where it was.
+    ok(&train(&out, &["--resume"]));
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_checkpoint_with_an_edited_step_is_refused() {
+    let d = temp_dir("edited-step");
+    let out = d.join("out");
+    ok(&train(&out, &["--stop-after", "200"]));
+    let ck = out.join("checkpoint.bin");
+    let mut b = fs::read(&ck).unwrap();
+    b[charmlp::checkpoint::STEP].copy_from_slice(&100u64.to_le_bytes());
+    fs::write(&ck, &b).unwrap();
+    let before = snapshot(&d);
+    refused(&train(&out, &["--resume"]), &["checkpoint.bin", "CRC-32"]);
+    assert_eq!(snapshot(&d), before);
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[cfg(unix)]
+#[test]
+fn links_planted_at_output_names_are_replaced_not_followed() {
+    let d = temp_dir("symlink");
+    let out = d.join("out");
+    fs::create_dir_all(&out).unwrap();
+    let victim = d.join("victim.txt");
+    fs::write(&victim, b"precious").unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("weights.bin")).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("checkpoint.bin.tmp1234")).unwrap();
+    // A temporary file a killed run left behind.
+    let stale = out.join(".charmlp-tmp.weights.bin.abc123");
+    fs::write(&stale, b"half").unwrap();
+    ok(&train(&out, &[]));
+    assert_eq!(
+        fs::read(&victim).unwrap(),
+        b"precious",
+        "written through a link"
+    );
+    let meta = fs::symlink_metadata(out.join("weights.bin")).unwrap();
+    assert!(meta.file_type().is_file(), "weights.bin is still a link");
+    charmlp::WeightsView::parse(&fs::read(out.join("weights.bin")).unwrap()).unwrap();
+    assert!(
+        !stale.exists(),
+        "the stale temporary file was not cleaned up"
+    );
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_second_run_on_a_locked_output_directory_is_refused() {
+    let d = temp_dir("locked");
+    let out = d.join("out");
+    ok(&train(&out, &[]));
+    // Hold the lock as a running trainer does.
+    let lock = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(out.join(".charmlp.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let before = snapshot(&d);
+    refused(&train(&out, &["--overwrite"]), &["another run is using"]);
+    assert_eq!(snapshot(&d), before);
+    lock.unlock().unwrap();
+    ok(&train(&out, &[]));
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_fresh_run_does_not_replace_an_interrupted_one() {
+    let d = temp_dir("interrupted");
+    let out = d.join("out");
+    ok(&train(&out, &["--stop-after", "100"]));
+    let before = snapshot(&d);
+    refused(
+        &train(&out, &[]),
+        &["interrupted", "--resume", "--overwrite"],
+    );
+    assert_eq!(snapshot(&d), before);
+    // Both flags at once make no sense.
+    refused(&train(&out, &["--resume", "--overwrite"]), &["--overwrite"]);
+    // --overwrite starts over.
+    ok(&train(&out, &["--overwrite"]));
+    let c = charmlp::checkpoint::Checkpoint::parse(&fs::read(out.join("checkpoint.bin")).unwrap())
+        .map(|c| c.step)
+        .unwrap();
+    assert_eq!(c, 300);
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn flags_out_of_range_are_refused_before_any_work() {
+    let d = temp_dir("flags");
+    let out = d.join("out");
+    for (flags, name) in [
+        (&["--lr=-1"][..], "--lr"),
+        (&["--lr", "0"], "--lr"),
+        (&["--lr", "nan"], "--lr"),
+        (&["--lr-after", "inf"], "--lr-after"),
+        (&["--batch", "0"], "--batch"),
+        (&["--steps", "0"], "--steps"),
+        (&["--block", "33"], "--block"),
+        (&["--emb", "0"], "--emb"),
+        (&["--hidden", "70000"], "--hidden"),
+        (&["--stop-after", "0"], "--stop-after"),
+    ] {
+        refused(&train(&out, flags), &[name]);
+        assert!(!out.exists(), "{flags:?}: the output directory was created");
+    }
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn outputs_that_cannot_be_written_are_refused_before_training() {
+    let d = temp_dir("outputs");
+    let file = d.join("a-file");
+    fs::write(&file, b"keep me").unwrap();
+    // --out is a regular file.
+    let o = train(&file, &[]);
+    refused(&o, &["a-file", "not a directory"]);
+    assert_eq!(fs::read(&file).unwrap(), b"keep me");
+    // --json under a regular file, or a directory.
+    let out = d.join("out");
+    let o = train(&out, &["--json", s(&file.join("r.json"))]);
+    refused(&o, &["r.json"]);
+    assert!(!out.join("weights.bin").exists(), "trained before failing");
+    let o = train(&out, &["--json", s(&d)]);
+    refused(&o, &["is a directory"]);
+    assert!(!out.join("weights.bin").exists(), "trained before failing");
+    // eval's --json too.
+    let o = charmlp(&["eval", s(&file), "--json", s(&d)]);
+    refused(&o, &["is a directory"]);
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn sweep_bad_flags_and_rows_are_refused_before_training() {
+    let d = temp_dir("sweep");
+    let csv = d.join("t.csv");
+    for (flags, name) in [
+        (&["--seeds", "0"][..], "--seeds"),
+        (&["--steps-scale", "nan"], "--steps-scale"),
+        (&["--steps-scale", "-5"], "--steps-scale"),
+        (
+            &["--seeds", "18446744073709551615", "--steps-scale", "0"],
+            "--steps-scale",
+        ),
+    ] {
+        let mut args = vec!["sweep", "--data", s(&NAMES), "--csv", s(&csv)];
+        args.extend_from_slice(flags);
+        refused(&charmlp(&args), &[name]);
+        assert!(!csv.exists());
+    }
+    // A row with 0 steps among good ones: refused before any row trains.
+    let rows = d.join("rows.txt");
+    fs::write(&rows, "3 10 2 100 32\n3 10 2 0 32\n").unwrap();
+    let o = charmlp(&[
+        "sweep",
+        "--data",
+        s(&NAMES),
+        "--rows",
+        s(&rows),
+        "--csv",
+        s(&csv),
+    ]);
+    refused(&o, &["steps"]);
+    assert!(!csv.exists());
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn data_that_is_not_text_names_the_problem() {
+    let d = temp_dir("data");
+    let out = d.join("out");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = d.join(name);
+        fs::write(&p, bytes).unwrap();
+        p
+    };
+    let utf16: Vec<u8> = "anna\nbob\ncarl\n"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    let cases = [
+        (write("utf16.txt", &utf16), vec!["UTF-16"]),
+        (write("nul.txt", b"anna\nb\0b\ncarl\n"), vec!["line 2"]),
+        (
+            write("dot.txt", b"anna\nbo.b\ncarl\n"),
+            vec!["line 2", "'.'"],
+        ),
+        (
+            write("latin1.txt", b"anna\ncaf\xe9\n"),
+            vec!["line 2", "UTF-8"],
+        ),
+    ];
+    for (path, needles) in cases {
+        let o = charmlp(&["train", "--data", s(&path), "--out", s(&out), "--quiet"]);
+        refused(&o, &needles);
+        assert!(!out.join("weights.bin").exists());
+    }
+    #[cfg(unix)]
+    {
+        let o = charmlp(&["train", "--data", "/dev/zero", "--out", s(&out), "--quiet"]);
+        refused(&o, &["/dev/zero"]);
+        let big = write("big.txt", &b"anna\n".repeat(1000));
+        let o = charmlp(&[
+            "train",
+            "--data",
+            s(&big),
+            "--max-data-bytes",
+            "1000",
+            "--out",
+            s(&out),
+        ]);
+        refused(&o, &["big.txt", "1000"]);
+    }
+    let _ = fs::remove_dir_all(&d);
+}
+
+#[test]
+fn small_things_are_right() {
+    let d = temp_dir("small");
+    let out = d.join("out");
+    // --quiet prints nothing on stderr for a run that works.
+    let o = train(&out, &[]);
+    ok(&o);
+    assert!(
+        o.stderr.is_empty(),
+        "--quiet printed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let weights = out.join("weights.bin");
+    // --temperature 1e-45: the value as given, not 46 decimals.
+    let o = charmlp(&["sample", "--weights", s(&weights), "--temperature", "1e-45"]);
+    refused(&o, &["1e-45"]);
+    // A weights header announcing 2³² − 1 symbols.
+    let mut b = fs::read(&weights).unwrap();
+    b[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
+    let n = b.len();
+    let crc = charmlp::weights::crc32(&b[..n - 4]);
+    b[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    let bad = d.join("bad.bin");
+    fs::write(&bad, &b).unwrap();
+    refused(
+        &charmlp(&["sample", "--weights", s(&bad)]),
+        &["announces 4294967295 symbols", "V = 27"],
+    );
+    // --json - writes the JSON on stdout (and the summary on stderr).
+    let o = charmlp(&["eval", s(&weights), "--data", s(&NAMES), "--json", "-"]);
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is the JSON");
+    assert!(v.get("dev_loss").is_some(), "{v}");
+    assert!(!d.join("-").exists(), "wrote a file named '-'");
+    let o = train(&out, &["--json", "-", "--overwrite"]);
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is the JSON");
+    assert_eq!(v.get("steps").and_then(|s| s.as_u64()), Some(300));
+    let _ = fs::remove_dir_all(&d);
+}
