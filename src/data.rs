@@ -203,6 +203,19 @@ impl Corpus {
     /// `vocab`), shuffles the items per `opts` and cuts them at `⌊0.8n⌋` and `⌊0.9n⌋`, as
     /// makemore does.
     ///
+    /// ```
+    /// use charmlp::data::{Corpus, DataError, LoadOptions};
+    /// let text = "\u{feff}anna\r\nbob\n\ncarl\ndora\neve\nfred\ngus\nhal\nivy\njo\n";
+    /// let c = Corpus::from_bytes(text.as_bytes(), None, &LoadOptions::default())?;
+    /// assert_eq!(c.vocab().view().symbols()[0], '.'); // the end marker is symbol 0
+    /// assert_eq!(c.items(), 10);
+    /// assert_eq!(c.split_items(), [8, 1, 1]); // ⌊0.8n⌋, ⌊0.9n⌋
+    /// assert_eq!(c.empty_lines(), 1);
+    /// let bad = Corpus::from_bytes(b"anna\nbo.b\n", None, &LoadOptions::default());
+    /// assert!(matches!(bad, Err(DataError::Terminator { line: 2, .. })));
+    /// # Ok::<(), DataError>(())
+    /// ```
+    ///
     /// # Errors
     /// Each defect of the text is a [`DataError`] naming its line; [`DataError::Empty`] for no
     /// items; [`DataError::TooLarge`] for more than [`MAX_BYTES`].

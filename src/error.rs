@@ -96,6 +96,8 @@ pub enum SampleError {
     Context,
     /// A per-position table of another shape than the parameters'.
     TableShape,
+    /// A character (of a prefix or a scored name) that is not in the vocabulary, or is `.`.
+    Symbol(char),
 }
 
 impl SampleError {
@@ -109,6 +111,7 @@ impl SampleError {
             SampleError::Shape(e) => e.as_str(),
             SampleError::Context => "the context is not B symbol indices of the vocabulary",
             SampleError::TableShape => "the position table has another shape than the model",
+            SampleError::Symbol(_) => "a character is not in the model's vocabulary",
         }
     }
 }
@@ -124,6 +127,14 @@ impl fmt::Display for SampleError {
                 f.write_str("the weights produce non-finite probabilities")
             }
             SampleError::Shape(e) => write!(f, "sampler: {e}"),
+            SampleError::Symbol('.') => {
+                f.write_str("'.' is the end marker and cannot appear inside a name")
+            }
+            SampleError::Symbol(c) => write!(
+                f,
+                "{c:?} (U+{:04X}) is not in the model's vocabulary",
+                u32::from(c)
+            ),
             _ => f.write_str(self.as_str()),
         }
     }
@@ -231,6 +242,7 @@ impl fmt::Debug for SampleError {
             SampleError::Shape(e) => f.debug_tuple("Shape").field(&e).finish(),
             SampleError::Context => f.write_str("Context"),
             SampleError::TableShape => f.write_str("TableShape"),
+            SampleError::Symbol(c) => f.debug_tuple("Symbol").field(&c).finish(),
         }
     }
 }

@@ -553,22 +553,12 @@ fn to_f32(t: &Tensor<'_>) -> Result<Vec<f32>, InteropError> {
     })
 }
 
-/// IEEE 754 binary16 → f32, exactly (every half is an f32).
+/// IEEE 754 binary16 → f32, exactly (every half is an f32): `half::f16::to_f32`.
 pub fn f16_to_f32(h: u16) -> f32 {
-    let sign = u32::from(h >> 15) << 31;
-    let exp = u32::from((h >> 10) & 0x1f);
-    let man = u32::from(h & 0x3ff);
-    match exp {
-        // Zero and subnormals: man · 2⁻²⁴, exact in f32.
-        0 => f32::from_bits(sign | (man as f32 * (1.0 / 16_777_216.0)).to_bits()),
-        // Infinities and NaNs (payload kept).
-        0x1f => f32::from_bits(sign | 0x7f80_0000 | (man << 13)),
-        // Normal: rebias the exponent from 15 to 127.
-        _ => f32::from_bits(sign | ((exp + 112) << 23) | (man << 13)),
-    }
+    half::f16::from_bits(h).to_f32()
 }
 
-/// bfloat16 → f32, exactly (bfloat16 is the top half of an f32).
+/// bfloat16 → f32, exactly (bfloat16 is the top half of an f32): `half::bf16::to_f32`.
 pub fn bf16_to_f32(b: u16) -> f32 {
-    f32::from_bits(u32::from(b) << 16)
+    half::bf16::from_bits(b).to_f32()
 }

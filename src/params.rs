@@ -448,6 +448,15 @@ impl ParamsBuf {
 
     /// Fresh parameters from `seed` (see [`ParamsViewMut::init`]).
     ///
+    /// ```
+    /// use charmlp::{Init, ParamsBuf, Shape};
+    /// let shape = Shape::new(34, 5, 12, 180)?; // any shape, chosen at run time
+    /// let p = ParamsBuf::init(shape, 42, Init::Scaled)?;
+    /// assert_eq!(p.view().iter().count(), shape.param_count());
+    /// assert!(p.view().all_finite());
+    /// # Ok::<(), charmlp::ShapeError>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`ParamsBuf::zeros`].
     pub fn init(shape: Shape, seed: u64, init: Init) -> Result<Self, ShapeError> {

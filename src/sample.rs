@@ -7,7 +7,7 @@
 //! `SampleVecs` (feature `std`, any shape), or caller-owned slices. A sampler owns its storage or
 //! borrows it (`&mut storage`: firmware keeps the scratch in one place instead of moving it).
 
-use charmlp_kernels::{Index, Kernels};
+use charmlp_kernels::{Index, Kernels, Mat};
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro128PlusPlus;
 
@@ -234,15 +234,10 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
         Ok(self)
     }
 
-    /// The index of the next symbol after `ctx` (`B` indices).
-    ///
-    /// # Errors
-    /// [`SampleError::NonFiniteWeights`] if the probabilities are not finite,
-    /// [`SampleError::Context`] if `ctx` is not `B` indices below `V`.
-    pub fn next_index(&mut self, ctx: &[Index]) -> Result<Index, SampleError> {
+    /// The logits after `ctx` into the scratch: finite for the vocabulary's symbols (checked),
+    /// `−∞` for spare classes beyond it (never drawn, no probability).
+    fn forward_logits(&mut self, ctx: &[Index]) -> Result<(), SampleError> {
         let used = self.vocab.len();
-        let top_k = self.top_k;
-        let inv_temp = self.inv_temp;
         let k = self.kernels;
         let b = self.store.bufs();
         if ctx.len() != self.params.shape().block() {
@@ -268,8 +263,23 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
         if !logits[..used].iter().all(|l| l.is_finite()) {
             return Err(SampleError::NonFiniteWeights);
         }
-        // Classes beyond the vocabulary (files with spare classes) are never drawn.
         logits[used..].fill(f32::NEG_INFINITY);
+        Ok(())
+    }
+
+    /// The index of the next symbol after `ctx` (`B` indices).
+    ///
+    /// # Errors
+    /// [`SampleError::NonFiniteWeights`] if the probabilities are not finite,
+    /// [`SampleError::Context`] if `ctx` is not `B` indices below `V`.
+    pub fn next_index(&mut self, ctx: &[Index]) -> Result<Index, SampleError> {
+        self.forward_logits(ctx)?;
+        let used = self.vocab.len();
+        let top_k = self.top_k;
+        let inv_temp = self.inv_temp;
+        let k = self.kernels;
+        let b = self.store.bufs();
+        let logits = b.logits;
         if top_k < used {
             keep_top_k(logits, top_k, b.probs);
         }
@@ -302,19 +312,141 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
 
     /// Samples one name and calls `emit` with each character; returns the number of characters.
     ///
+    /// ```
+    /// use charmlp::{Init, Kernels, Params, SampleConfig, Sampler, Vocab};
+    /// use charmlp::sample::SampleArrays;
+    ///
+    /// let params = Params::<5, 2, 3, 6, 8>::init(1, Init::Scaled);
+    /// let vocab = Vocab::<5>::from_symbols(".abcd".chars())?;
+    /// let mut s = Sampler::new(params.view(), vocab.view(), Kernels::best(), 42,
+    ///                          SampleConfig::default(), SampleArrays::<5, 6, 8>::new())?;
+    /// let mut name = String::new();
+    /// let n = s.sample_with(|c| name.push(c))?;
+    /// assert_eq!(name.chars().count(), n);
+    /// assert!(name.chars().all(|c| "abcd".contains(c)));
+    /// # Ok::<(), charmlp::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`Sampler::next_index`].
-    pub fn sample_with(&mut self, mut emit: impl FnMut(char)) -> Result<usize, SampleError> {
-        let b = self.params.shape().block();
-        // The context is the window `hist[at..at + b]`; it slides right as symbols are drawn and
-        // jumps back to the front when it reaches the end (a copy every `2·MAX_BLOCK − b`
-        // symbols instead of a shift per symbol, which compiles to a `memmove` call).
-        const CAP: usize = 2 * Shape::MAX_BLOCK;
-        let mut hist = [0 as Index; CAP];
-        let mut at = 0;
+    pub fn sample_with(&mut self, emit: impl FnMut(char)) -> Result<usize, SampleError> {
+        let w = Window::new(self.params.shape().block());
+        self.continue_from(w, 0, emit)
+    }
+
+    /// Samples one name that starts with `prefix` (the candle convention: `emit` gets the
+    /// prefix's characters, then the continuation); returns the number of characters, the
+    /// prefix's included. `max_len` counts the whole name.
+    ///
+    /// ```
+    /// # use charmlp::{Init, Kernels, Params, SampleConfig, Sampler, Vocab};
+    /// # use charmlp::sample::SampleArrays;
+    /// # let params = Params::<5, 2, 3, 6, 8>::init(1, Init::Scaled);
+    /// # let vocab = Vocab::<5>::from_symbols(".abcd".chars())?;
+    /// # let mut s = Sampler::new(params.view(), vocab.view(), Kernels::best(), 42,
+    /// #                          SampleConfig::default(), SampleArrays::<5, 6, 8>::new())?;
+    /// let mut name = String::new();
+    /// s.sample_prefixed("ab", |c| name.push(c))?;
+    /// assert!(name.starts_with("ab"));
+    /// assert_eq!(s.sample_prefixed("ax", |_| {}), Err(charmlp::SampleError::Symbol('x')));
+    /// # Ok::<(), charmlp::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SampleError::Symbol`] (before anything is emitted) for a character of `prefix` that is
+    /// not in the vocabulary or is `.`, and those of [`Sampler::next_index`].
+    pub fn sample_prefixed(
+        &mut self,
+        prefix: &str,
+        mut emit: impl FnMut(char),
+    ) -> Result<usize, SampleError> {
+        self.check_text(prefix)?;
+        let mut w = Window::new(self.params.shape().block());
         let mut n = 0;
+        for c in prefix.chars() {
+            if n == self.max_len {
+                break;
+            }
+            emit(c);
+            w.push(self.encode(c)?);
+            n += 1;
+        }
+        self.continue_from(w, n, emit)
+    }
+
+    /// The natural-log likelihood of the name `text` under the model — each character given the
+    /// ones before it, then the end marker given the whole name — as `(character, log p)` pairs
+    /// to `each` (the end marker as `.`), and their sum. Temperature and top-k do not apply; no
+    /// random numbers are drawn.
+    ///
+    /// ```
+    /// # use charmlp::{Init, Kernels, Params, SampleConfig, Sampler, Vocab};
+    /// # use charmlp::sample::SampleArrays;
+    /// # let params = Params::<5, 2, 3, 6, 8>::init(1, Init::Scaled);
+    /// # let vocab = Vocab::<5>::from_symbols(".abcd".chars())?;
+    /// # let mut s = Sampler::new(params.view(), vocab.view(), Kernels::best(), 42,
+    /// #                          SampleConfig::default(), SampleArrays::<5, 6, 8>::new())?;
+    /// let mut per_symbol = 0;
+    /// let total = s.score_with("abba", |_, lp| { assert!(lp <= 0.0); per_symbol += 1 })?;
+    /// assert_eq!(per_symbol, 5); // a, b, b, a, then the end
+    /// assert!(total < 0.0);
+    /// # Ok::<(), charmlp::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SampleError::Symbol`] for a character that is not in the vocabulary or is `.`,
+    /// [`SampleError::NonFiniteWeights`] if the weights give a non-finite logit.
+    pub fn score_with(
+        &mut self,
+        text: &str,
+        mut each: impl FnMut(char, f32),
+    ) -> Result<f32, SampleError> {
+        self.check_text(text)?;
+        let v = self.params.shape().vocab();
+        let mut w = Window::new(self.params.shape().block());
+        let mut total = 0.0f32;
+        for c in text.chars().chain(core::iter::once('.')) {
+            let ix = self.encode(c)?;
+            self.forward_logits(w.ctx())?;
+            let logits =
+                Mat::new(&self.store.bufs().logits[..v], 1, v).map_err(|_| SampleError::Context)?;
+            // −log p(c) by the stable log-softmax of the kernels (spare classes are −∞).
+            let nll = self
+                .kernels
+                .cross_entropy(logits, &[ix], None)
+                .map_err(|_| SampleError::Context)?;
+            each(c, -nll);
+            total += -nll;
+            w.push(ix);
+        }
+        Ok(total)
+    }
+
+    /// Every character of `text` is a symbol of the vocabulary other than the end marker.
+    fn check_text(&self, text: &str) -> Result<(), SampleError> {
+        match text
+            .chars()
+            .find(|&c| c == '.' || self.vocab.encode(c).is_err())
+        {
+            Some(c) => Err(SampleError::Symbol(c)),
+            None => Ok(()),
+        }
+    }
+
+    fn encode(&self, c: char) -> Result<Index, SampleError> {
+        self.vocab.encode(c).map_err(|_| SampleError::Symbol(c))
+    }
+
+    /// Draws symbols after the context `w` until the end marker or `max_len` characters (`n`
+    /// emitted already); returns the characters in all.
+    fn continue_from(
+        &mut self,
+        mut w: Window,
+        mut n: usize,
+        mut emit: impl FnMut(char),
+    ) -> Result<usize, SampleError> {
         while n < self.max_len {
-            let ix = self.next_index(&hist[at..at + b])?;
+            let ix = self.next_index(w.ctx())?;
             if ix == 0 {
                 break;
             }
@@ -325,15 +457,7 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
                     .map_err(|_| SampleError::NonFiniteWeights)?,
             );
             n += 1;
-            if at + b == CAP {
-                // The window lies in the back half (b ≤ MAX_BLOCK): copy it to the front.
-                let (front, back) = hist.split_at_mut(Shape::MAX_BLOCK);
-                let from = at - Shape::MAX_BLOCK;
-                front[..b].copy_from_slice(&back[from..from + b]);
-                at = 0;
-            }
-            hist[at + b] = ix;
-            at += 1;
+            w.push(ix);
         }
         Ok(n)
     }
@@ -375,5 +499,44 @@ fn keep_top_k(logits: &mut [f32], k: usize, mark: &mut [f32]) {
         if m == 0.0 {
             *l = f32::NEG_INFINITY;
         }
+    }
+}
+
+/// The last `B` symbols of a name being sampled or scored, `.` before its start.
+///
+/// The context is the window `hist[at..at + b]`; it slides right as symbols are pushed and jumps
+/// back to the front when it reaches the end (a copy every `2·MAX_BLOCK − b` symbols instead of
+/// a shift per symbol, which compiles to a `memmove` call).
+struct Window {
+    hist: [Index; 2 * Shape::MAX_BLOCK],
+    at: usize,
+    b: usize,
+}
+
+impl Window {
+    /// `b ≤ Shape::MAX_BLOCK` (a shape's block).
+    fn new(b: usize) -> Window {
+        Window {
+            hist: [0; 2 * Shape::MAX_BLOCK],
+            at: 0,
+            b: b.min(Shape::MAX_BLOCK),
+        }
+    }
+
+    fn ctx(&self) -> &[Index] {
+        &self.hist[self.at..self.at + self.b]
+    }
+
+    fn push(&mut self, ix: Index) {
+        let (b, cap) = (self.b, self.hist.len());
+        if self.at + b == cap {
+            // The window lies in the back half (b ≤ MAX_BLOCK): copy it to the front.
+            let (front, back) = self.hist.split_at_mut(Shape::MAX_BLOCK);
+            let from = self.at - Shape::MAX_BLOCK;
+            front[..b].copy_from_slice(&back[from..from + b]);
+            self.at = 0;
+        }
+        self.hist[self.at + b] = ix;
+        self.at += 1;
     }
 }

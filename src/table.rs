@@ -60,6 +60,18 @@ impl<'a> TableView<'a> {
 /// Computes the table of `params` into `out` (`B·V·H` floats) with `kernels` (every path gives
 /// the reference's bits): block `p` is `C · W1[p·E..(p+1)·E]`.
 ///
+/// ```
+/// use charmlp::table::{compute_table, table_len, TableView};
+/// use charmlp::{Init, Kernels, ParamsBuf, Shape};
+/// let shape = Shape::new(27, 3, 10, 200)?;
+/// let p = ParamsBuf::init(shape, 1, Init::Scaled)?;
+/// let mut t = vec![0.0; table_len(&shape)]; // 16 200 floats: 64.8 KB
+/// compute_table(Kernels::best(), &p.view(), &mut t)?;
+/// let view = TableView::new(shape, &t)?;
+/// assert_eq!(view.row(2, 5).unwrap().len(), 200); // position 2, symbol 5
+/// # Ok::<(), charmlp::ShapeError>(())
+/// ```
+///
 /// # Errors
 /// [`ShapeError::Length`] if `out` has another length.
 pub fn compute_table(

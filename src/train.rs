@@ -323,6 +323,24 @@ impl<
     pub const SHAPE: Shape = const_shape::<V, B, E, IN, H>();
 
     /// A zeroed workspace that runs `kernels` (a `const fn`: it can initialize a `static`).
+    ///
+    /// A training loop without a heap (here on the host, for the doctest):
+    ///
+    /// ```
+    /// use charmlp::{Index, Init, Kernels, Params, Workspace};
+    /// // V = 4 symbols, B = 2, E = 3, IN = 6, H = 8; batches of up to 4 rows.
+    /// let mut p = Params::<4, 2, 3, 6, 8>::init(1, Init::Scaled);
+    /// let mut ws = Box::new(Workspace::<4, 2, 3, 6, 8, 4>::new(Kernels::best()));
+    /// let ctx: [[Index; 2]; 4] = [[0, 0], [0, 1], [1, 2], [2, 3]];
+    /// let targets: [Index; 4] = [1, 2, 3, 0];
+    /// let first = ws.train_step(&mut p, &ctx, &targets, 0.5)?;
+    /// let mut last = first;
+    /// for _ in 0..200 {
+    ///     last = ws.train_step(&mut p, &ctx, &targets, 0.5)?;
+    /// }
+    /// assert!(last < first / 4.0, "{first} → {last}");
+    /// # Ok::<(), charmlp::TrainError>(())
+    /// ```
     pub const fn new(kernels: Kernels) -> Self {
         let _ = Self::SHAPE;
         Workspace {
@@ -434,6 +452,18 @@ pub struct WorkspaceBuf {
 #[cfg(feature = "std")]
 impl WorkspaceBuf {
     /// A zeroed workspace for batches of up to `capacity` rows of `shape`.
+    ///
+    /// ```
+    /// use charmlp::{Index, Init, Kernels, ParamsBuf, Shape, WorkspaceBuf};
+    /// let shape = Shape::new(5, 3, 4, 16)?;
+    /// let mut p = ParamsBuf::init(shape, 7, Init::Scaled)?;
+    /// let mut ws = WorkspaceBuf::new(Kernels::best(), shape, 32)?;
+    /// let ctx: Vec<Index> = vec![0, 0, 1, 0, 1, 2]; // two rows of B = 3
+    /// let targets: Vec<Index> = vec![2, 3];
+    /// let loss = ws.train_step(&mut p.view_mut(), &ctx, &targets, 0.1).unwrap();
+    /// assert!(loss.is_finite());
+    /// # Ok::<(), charmlp::ShapeError>(())
+    /// ```
     ///
     /// # Errors
     /// [`ShapeError::TooLarge`] if the size overflows, [`ShapeError::OutOfMemory`] if it cannot

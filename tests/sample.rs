@@ -423,3 +423,97 @@ fn sampling_follows_the_models_distribution() {
         );
     }
 }
+
+/// `score_with` is the log-softmax of the forward pass at each character and at the end
+/// marker, summed (checked against an f64 log-softmax of the same logits).
+#[test]
+fn scores_are_the_log_softmax_of_the_forward_pass() {
+    let p = params(3);
+    let v = vocab();
+    for k in Kernels::all_supported() {
+        let mut s = sampler(&p, &v, k, 1, cfg(0.5, Some(2), 10)).unwrap();
+        let name = "abcaf";
+        let mut got = Vec::new();
+        let total = s.score_with(name, |c, lp| got.push((c, lp))).unwrap();
+        let mut ctx = [0 as Index; B];
+        let mut want_total = 0.0f64;
+        let chars: Vec<char> = name.chars().chain(std::iter::once('.')).collect();
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), chars);
+        for (i, &c) in chars.iter().enumerate() {
+            let mut logits = [0.0f32; V];
+            forward_one(k, &p, &ctx, &mut logits);
+            let m = logits.iter().fold(f64::MIN, |a, &b| a.max(f64::from(b)));
+            let lse = m + logits
+                .iter()
+                .map(|&l| (f64::from(l) - m).exp())
+                .sum::<f64>()
+                .ln();
+            let t = v.view().encode(c).unwrap();
+            let want = f64::from(logits[usize::from(t)]) - lse;
+            assert!(
+                (f64::from(got[i].1) - want).abs() < 1e-5,
+                "{}: {c}: {} vs {want}",
+                k.path(),
+                got[i].1
+            );
+            want_total += want;
+            ctx.rotate_left(1);
+            ctx[B - 1] = t;
+        }
+        assert!((f64::from(total) - want_total).abs() < 1e-4);
+        // Scoring draws nothing: the sampler's stream is where it was.
+        let mut a = sampler(&p, &v, k, 1, cfg(1.0, None, 10)).unwrap();
+        let mut b = sampler(&p, &v, k, 1, cfg(1.0, None, 10)).unwrap();
+        b.score_with("ab", |_, _| {}).unwrap();
+        let name = |s: &mut S<'_>| {
+            let mut n = String::new();
+            s.sample_with(|c| n.push(c)).unwrap();
+            n
+        };
+        assert_eq!(name(&mut a), name(&mut b));
+        // Symbols outside the vocabulary, and the end marker, are errors naming them.
+        assert_eq!(
+            s.score_with("abz", |_, _| {}),
+            Err(SampleError::Symbol('z'))
+        );
+        assert_eq!(
+            s.score_with("a.b", |_, _| {}),
+            Err(SampleError::Symbol('.'))
+        );
+    }
+}
+
+/// `sample_prefixed` emits the prefix, then continues it; `max_len` bounds the whole name; a
+/// bad prefix is an error before anything is emitted.
+#[test]
+fn prefixed_names_start_with_the_prefix() {
+    let p = params(4);
+    let v = vocab();
+    let k = Kernels::best();
+    let mut s = sampler(&p, &v, k, 9, cfg(1.0, None, 6)).unwrap();
+    for _ in 0..50 {
+        let mut n = String::new();
+        let len = s.sample_prefixed("fa", |c| n.push(c)).unwrap();
+        assert!(n.starts_with("fa"), "{n}");
+        assert_eq!(n.chars().count(), len);
+        assert!(len <= 6);
+    }
+    let mut n = String::new();
+    assert_eq!(s.sample_prefixed("abcdefab", |c| n.push(c)).unwrap(), 6);
+    assert_eq!(n, "abcdef");
+    let mut emitted = 0;
+    assert_eq!(
+        s.sample_prefixed("abq", |_| emitted += 1),
+        Err(SampleError::Symbol('q'))
+    );
+    assert_eq!(emitted, 0);
+    // The empty prefix is plain sampling, draw for draw.
+    let mut a = sampler(&p, &v, k, 5, cfg(1.0, None, 12)).unwrap();
+    let mut b = sampler(&p, &v, k, 5, cfg(1.0, None, 12)).unwrap();
+    for _ in 0..20 {
+        let (mut x, mut y) = (String::new(), String::new());
+        a.sample_with(|c| x.push(c)).unwrap();
+        b.sample_prefixed("", |c| y.push(c)).unwrap();
+        assert_eq!(x, y);
+    }
+}

@@ -18,7 +18,7 @@ use crate::fsio::{read_capped, write_atomic};
 /// per-position layer-1 table (.bin → .table, for `sample --table` and `include_weights!`); the
 /// direction comes from the file extensions.
 #[derive(Parser, Debug, Clone)]
-#[command(name = "convert", version)]
+#[command(name = "convert", version = crate::VERSION, long_version = crate::long_version())]
 pub struct ConvertArgs {
     /// Input file (.bin or .safetensors).
     input: PathBuf,

@@ -58,6 +58,13 @@ pub enum RunError {
     Train(TrainError),
     /// Sampling failed.
     Sample(SampleError),
+    /// A name could not be scored.
+    Score {
+        /// The name.
+        name: String,
+        /// Why (a character the model does not know).
+        err: SampleError,
+    },
     /// A weights file.
     Weights {
         /// The file.
@@ -144,6 +151,7 @@ impl fmt::Display for RunError {
             ),
             RunError::Train(e) => write!(f, "{e}"),
             RunError::Sample(e) => write!(f, "sampling: {e}"),
+            RunError::Score { name, err } => write!(f, "cannot score {name:?}: {err}"),
             RunError::Weights { path, err } => write!(f, "{}: {err}", path.display()),
             RunError::Table { path, err } => write!(f, "{}: {err}", path.display()),
             RunError::Checkpoint { path, err } => write!(f, "{}: {err}", path.display()),
@@ -211,6 +219,7 @@ impl std::error::Error for RunError {
             RunError::Io { err, .. } => Some(err),
             RunError::Interop { err, .. } => Some(err),
             RunError::Table { err, .. } => Some(err),
+            RunError::Score { err, .. } => Some(err),
             _ => None,
         }
     }

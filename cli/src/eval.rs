@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use charmlp::checkpoint::SplitMode;
-use charmlp::data::{Corpus, DEFAULT_MAX_BYTES, LoadOptions};
+use charmlp::data::{DEFAULT_MAX_BYTES, LoadOptions};
 use charmlp::{Index, Kernels, ParamsBuf, VocabBuf, WeightsView, WorkspaceBuf};
 use clap::Parser;
 use serde::Serialize;
@@ -54,12 +54,13 @@ pub struct EvalReport {
 /// Evaluate a weights file on a dataset: the mean loss over every pair and over the
 /// train/dev/test splits the trainer makes.
 #[derive(Parser, Debug, Clone)]
-#[command(name = "eval", version)]
+#[command(name = "eval", version = crate::VERSION, long_version = crate::long_version())]
 pub struct EvalArgs {
     /// The weights file.
     pub weights: PathBuf,
-    /// The text, one item per line; every character must be in the weights' vocabulary.
-    #[arg(long, default_value = "data/names.txt")]
+    /// The text, one item per line; every character must be in the weights' vocabulary
+    /// (`builtin:names`: the names built into the tool).
+    #[arg(long, default_value = crate::BUILTIN_DATA)]
     pub data: PathBuf,
     /// Seed of the shuffle before the 80/10/10 split (as in training).
     #[arg(long, default_value_t = 42)]
@@ -116,7 +117,7 @@ pub fn evaluate(a: &EvalArgs) -> Result<EvalReport, RunError> {
         split_seed: a.split_seed,
     };
     let corpus =
-        Corpus::load(&a.data, Some(vocab.view()), &opts).map_err(|err| RunError::Data {
+        crate::load_corpus(&a.data, Some(vocab.view()), &opts).map_err(|err| RunError::Data {
             path: a.data.clone(),
             err,
         })?;

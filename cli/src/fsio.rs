@@ -72,10 +72,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     let name = path
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!("{TMP_PREFIX}{name}."))
-        .tempfile_in(dir)
-        .map_err(&io)?;
+    let prefix = format!("{TMP_PREFIX}{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // Created readable as any new file is (0666 less the umask), not tempfile's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(&io)?;
     tmp.write_all(bytes).map_err(&io)?;
     tmp.as_file().sync_all().map_err(&io)?;
     // On failure the temporary file is removed when `tmp` drops.

@@ -1,4 +1,5 @@
-//! `charmlp`: train, sample, evaluate, convert and sweep character-level MLP language models.
+//! `charmlp`: train, sample, score, evaluate, convert and sweep character-level MLP language
+//! models.
 
 use std::process::ExitCode;
 
@@ -8,7 +9,7 @@ use clap::{Parser, Subcommand};
 /// Character-level MLP language models (Bengio 2003 / makemore part 2): train on any text,
 /// sample names, evaluate, convert to and from safetensors, sweep settings.
 #[derive(Parser, Debug)]
-#[command(name = "charmlp", version)]
+#[command(name = "charmlp", version = charmlp_cli::VERSION, long_version = charmlp_cli::long_version())]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,6 +21,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Sample names from a weights file.
     Sample(sample::SampleArgs),
+    /// Score names: their log-likelihood under a model.
+    Score(sample::ScoreArgs),
     /// Evaluate a weights file on a dataset.
     Eval(eval::EvalArgs),
     /// Convert between .bin and .safetensors.
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Train(a) => train::main(&a),
         Command::Sample(a) => sample::main(&a),
+        Command::Score(a) => sample::score_main(&a),
         Command::Eval(a) => eval::main(&a),
         Command::Convert(a) => convert::main(&a),
         Command::Sweep(a) => sweep::main(&a),

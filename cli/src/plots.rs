@@ -1,7 +1,10 @@
 //! Plots: the loss curve and the first two embedding dimensions (`train --plot`), and test loss
-//! against parameters (`sweep --plot`). Rendered to memory, then written atomically.
+//! against parameters (`sweep --plot`), as SVG or PNG. Rendered to memory, then written
+//! atomically. Text is drawn with DejaVu Sans Mono (`assets/`, Bitstream Vera licence), built in
+//! so that PNGs look the same on every machine.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use charmlp::WeightsView;
 use plotters::prelude::*;
@@ -10,6 +13,97 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::RunError;
 use crate::fsio::write_atomic;
 use crate::report::Report;
+
+/// The font every plot uses, registered with plotters once.
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSansMono.ttf");
+
+/// The image format of the plots (`--plot-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PlotFormat {
+    /// Scalable vector graphics (text stays text).
+    #[default]
+    Svg,
+    /// A bitmap (RGB, lossless).
+    Png,
+}
+
+impl PlotFormat {
+    /// The file extension: `svg` or `png`.
+    pub const fn ext(self) -> &'static str {
+        match self {
+            PlotFormat::Svg => "svg",
+            PlotFormat::Png => "png",
+        }
+    }
+
+    /// The format a path's extension names (`.png`: PNG; anything else: SVG).
+    pub fn of(path: &Path) -> PlotFormat {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("png") => PlotFormat::Png,
+            _ => PlotFormat::Svg,
+        }
+    }
+}
+
+/// Registers [`FONT`] as plotters' `sans-serif` (once).
+fn fonts(path: &Path) -> Result<(), RunError> {
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+    DONE.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+            .map_err(|_| "the built-in font could not be loaded".to_string())
+    })
+    .clone()
+    .map_err(|message| RunError::Plot {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+/// RGB pixels → PNG bytes.
+fn encode_png(rgb: &[u8], (w, h): (u32, u32), path: &Path) -> Result<Vec<u8>, RunError> {
+    let mut out = Vec::new();
+    let err = |e: png::EncodingError| RunError::Plot {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    // Plots are mostly flat colour: the best compression is ~10× smaller than the default.
+    enc.set_compression(png::Compression::Best);
+    enc.set_filter(png::FilterType::Paeth);
+    let mut writer = enc.write_header().map_err(err)?;
+    writer.write_image_data(rgb).map_err(err)?;
+    writer.finish().map_err(err)?;
+    Ok(out)
+}
+
+/// Draws `$body` (which may use `?`) on `$root`, a drawing area of `$size` pixels in `$format`,
+/// and writes the image to `$path` atomically.
+macro_rules! render {
+    ($path:expr, $format:expr, $size:expr, |$root:ident| $body:block) => {{
+        let (path, size): (&Path, (u32, u32)) = ($path, $size);
+        fonts(path)?;
+        match $format {
+            PlotFormat::Svg => {
+                let mut svg = String::new();
+                {
+                    let $root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                    $body
+                }
+                write_atomic(path, svg.as_bytes())
+            }
+            PlotFormat::Png => {
+                let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+                {
+                    let $root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+                    $body
+                }
+                write_atomic(path, &encode_png(&rgb, size, path)?)
+            }
+        }
+    }};
+}
 
 /// The smallest and largest `x` and `y` of labelled points.
 fn bounds<L>(pts: &[(f64, f64, L)]) -> ((f64, f64), (f64, f64)) {
@@ -28,26 +122,44 @@ fn plot_err(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> RunError + '_ {
 }
 
 /// `loss.svg` (log10 of the minibatch loss per step, averaged over buckets when there are more
-/// than 4000 steps) and `embedding.svg` (`C[:, 0]` vs `C[:, 1]`, each symbol at its point) in
-/// `out`, from the report and `out/weights.bin`.
+/// than 4000 steps, and the dev curve) and `embedding.svg` (`C[:, 0]` vs `C[:, 1]`, each symbol
+/// at its point) in `out` (`.png` with [`PlotFormat::Png`]), from the report and
+/// `out/weights.bin`.
 ///
 /// # Errors
 /// [`RunError::Plot`], [`RunError::Io`], [`RunError::Weights`].
-pub fn write(r: &Report, out: &Path) -> Result<(), RunError> {
-    loss(&r.history, &out.join("loss.svg"))?;
+pub fn write(r: &Report, out: &Path, format: PlotFormat) -> Result<(), RunError> {
+    let ext = format.ext();
+    loss(
+        &r.history,
+        &r.dev_curve,
+        &out.join(format!("loss.{ext}")),
+        format,
+    )?;
     let wpath = out.join("weights.bin");
     let bytes = std::fs::read(&wpath).map_err(|err| RunError::Io {
         path: wpath.clone(),
         err,
     })?;
-    embedding(&bytes, &wpath, &out.join("embedding.svg"))
+    embedding(
+        &bytes,
+        &wpath,
+        &out.join(format!("embedding.{ext}")),
+        format,
+    )
 }
 
-/// The loss curve of `history` (log10 per step).
+/// The loss curve of `history` (log10 per step), and the dev subsample's loss at each evaluation
+/// (`dev`: step, loss) in red.
 ///
 /// # Errors
 /// [`RunError::Plot`], [`RunError::Io`].
-pub fn loss(h: &[f32], path: &Path) -> Result<(), RunError> {
+pub fn loss(
+    h: &[f32],
+    dev: &[(u64, f32)],
+    path: &Path,
+    format: PlotFormat,
+) -> Result<(), RunError> {
     let err = plot_err(path);
     let bucket = h.len().div_ceil(4000).max(1);
     let pts: Vec<(f64, f64)> = h
@@ -60,17 +172,20 @@ pub fn loss(h: &[f32], path: &Path) -> Result<(), RunError> {
             )
         })
         .collect();
+    let dev: Vec<(f64, f64)> = dev
+        .iter()
+        .map(|&(s, l)| (s as f64, f64::from(l).log10()))
+        .collect();
     let (lo, hi) = pts
         .iter()
+        .chain(&dev)
         .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
     let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900, 500)).into_drawing_area();
+    render!(path, format, (900, 500), |root| {
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let mut c = ChartBuilder::on(&root)
             .caption(
-                format!("log10 minibatch loss (mean of {bucket} steps per point)"),
+                format!("log10 loss (train: mean of {bucket} steps per point)"),
                 ("sans-serif", 18),
             )
             .margin(10)
@@ -84,17 +199,44 @@ pub fn loss(h: &[f32], path: &Path) -> Result<(), RunError> {
             .draw()
             .map_err(|e| err(&e))?;
         c.draw_series(LineSeries::new(pts, &BLUE))
+            .map_err(|e| err(&e))?
+            .label("train (minibatch)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+        if !dev.is_empty() {
+            c.draw_series(LineSeries::new(dev, RED.stroke_width(2)))
+                .map_err(|e| err(&e))?
+                .label("dev (fixed subsample)")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
+        }
+        c.configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
             .map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))?;
+    })
+}
+
+/// A symbol as a plot label: itself (the SVG backend escapes `<`, `&` and quotes), or `U+XXXX`
+/// for a control character, which XML cannot hold even escaped.
+pub fn symbol_label(c: char) -> String {
+    if c.is_control() {
+        format!("U+{:04X}", u32::from(c))
+    } else {
+        c.to_string()
     }
-    write_atomic(path, svg.as_bytes())
 }
 
 /// The embedding plot of a weights file.
 ///
 /// # Errors
 /// [`RunError::Weights`], [`RunError::Plot`], [`RunError::Io`].
-pub fn embedding(bytes: &[u8], wpath: &Path, path: &Path) -> Result<(), RunError> {
+pub fn embedding(
+    bytes: &[u8],
+    wpath: &Path,
+    path: &Path,
+    format: PlotFormat,
+) -> Result<(), RunError> {
     let err = plot_err(path);
     let w = WeightsView::parse(bytes).map_err(|e| RunError::Weights {
         path: wpath.to_path_buf(),
@@ -119,9 +261,7 @@ pub fn embedding(bytes: &[u8], wpath: &Path, path: &Path) -> Result<(), RunError
         })
         .collect();
     let ((x0, x1), (y0, y1)) = bounds(&pts);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (700, 700)).into_drawing_area();
+    render!(path, format, (700, 700), |root| {
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let mut ch = ChartBuilder::on(&root)
             .caption("embedding C[:, 0] vs C[:, 1]", ("sans-serif", 18))
@@ -138,7 +278,7 @@ pub fn embedding(bytes: &[u8], wpath: &Path, path: &Path) -> Result<(), RunError
         .map_err(|e| err(&e))?;
         ch.draw_series(pts.iter().map(|&(x, y, c)| {
             Text::new(
-                c.to_string(),
+                symbol_label(c),
                 (x, y),
                 ("sans-serif", 16)
                     .into_font()
@@ -148,20 +288,18 @@ pub fn embedding(bytes: &[u8], wpath: &Path, path: &Path) -> Result<(), RunError
         }))
         .map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))?;
-    }
-    write_atomic(path, svg.as_bytes())
+    })
 }
 
-/// Test loss against parameter count, one labelled point per row.
+/// Test loss against parameter count, one labelled point per row (PNG for a `.png` path, else
+/// SVG).
 ///
 /// # Errors
 /// [`RunError::Plot`], [`RunError::Io`].
 pub fn sweep(path: &Path, pts: &[(f64, f64, String)]) -> Result<(), RunError> {
     let err = plot_err(path);
     let ((x0, x1), (y0, y1)) = bounds(pts);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (900, 600)).into_drawing_area();
+    render!(path, PlotFormat::of(path), (900, 600), |root| {
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let mut c = ChartBuilder::on(&root)
             .caption(
@@ -192,6 +330,5 @@ pub fn sweep(path: &Path, pts: &[(f64, f64, String)]) -> Result<(), RunError> {
         )
         .map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))?;
-    }
-    write_atomic(path, svg.as_bytes())
+    })
 }

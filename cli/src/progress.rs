@@ -1,45 +1,63 @@
-//! Progress lines on stderr while a run trains.
+//! The trainer's progress bar on stderr (`indicatif`): steps, rate, ETA, the minibatch loss and
+//! its running average, the learning rate and the last dev loss. Hidden when stderr is not a
+//! terminal (logs and pipes stay clean) and with `--quiet`.
 
-use std::time::Instant;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Prints a progress line at most every two seconds.
+/// Steps between updates of the bar's message (formatting costs more than a step's bookkeeping).
+const MESSAGE_EVERY: u64 = 64;
+
+/// The progress of one run.
 #[derive(Debug)]
 pub struct Progress {
-    on: bool,
-    start_step: u64,
-    steps: u64,
-    t0: Instant,
-    last: Instant,
+    bar: ProgressBar,
     ema: Option<f32>,
+    dev: Option<f32>,
 }
 
 impl Progress {
-    /// Progress of a run of `steps` steps that starts at `start_step`; silent unless `on`.
+    /// Progress of a run of `steps` steps that starts at `start_step`; hidden unless `on`.
     pub fn new(on: bool, start_step: u64, steps: u64) -> Self {
-        let now = Instant::now();
+        let target = if on {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(Some(steps), target);
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:30} {pos:>7}/{len} {per_sec:>12} ETA {eta:>4} {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar.set_position(start_step);
+        bar.reset_eta();
         Progress {
-            on,
-            start_step,
-            steps,
-            t0: now,
-            last: now,
+            bar,
             ema: None,
+            dev: None,
         }
     }
 
-    /// Records step `done` (1-based) with its loss and rate; prints if due.
+    /// Records step `done` (1-based) with its loss and rate.
     pub fn step(&mut self, done: u64, loss: f32, lr: f32) {
         self.ema = Some(self.ema.map_or(loss, |e| 0.99 * e + 0.01 * loss));
-        if !self.on || self.last.elapsed().as_secs_f64() < 2.0 {
-            return;
+        self.bar.set_position(done);
+        if done.is_multiple_of(MESSAGE_EVERY) {
+            let dev = self.dev.map_or(String::new(), |d| format!(" dev {d:.4}"));
+            self.bar.set_message(format!(
+                "loss {loss:.4} (avg {:.4}) lr {lr}{dev}",
+                self.ema.unwrap_or(loss)
+            ));
         }
-        self.last = Instant::now();
-        let rate = (done - self.start_step) as f64 / self.t0.elapsed().as_secs_f64();
-        let eta = self.steps.saturating_sub(done) as f64 / rate;
-        eprintln!(
-            "step {done:>8}/{} loss {loss:.4} (avg {:.4}) lr {lr} {rate:.0} steps/s ETA {eta:.1}s",
-            self.steps,
-            self.ema.unwrap_or(loss),
-        );
+    }
+
+    /// Records a dev-loss evaluation (shown with the next message).
+    pub fn dev_loss(&mut self, dev: f32) {
+        self.dev = Some(dev);
+    }
+
+    /// Removes the bar (before the report is printed).
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
     }
 }

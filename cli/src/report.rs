@@ -39,6 +39,17 @@ pub struct Report {
     pub kernel: &'static str,
     /// Sampled names.
     pub samples: Vec<String>,
+    /// Where each sampled name comes from (train, dev, test, new).
+    pub sample_tags: Vec<crate::train::SampleTag>,
+    /// How many samples come from each split, and how many are new.
+    pub sample_counts: crate::train::SampleCounts,
+    /// The step of the best parameters by the dev subsample's loss (`best.bin`).
+    pub best_step: Option<u64>,
+    /// That loss (on the subsample of `--eval-rows` pairs, not the full dev split).
+    pub best_dev_sample_loss: Option<f32>,
+    /// (step, dev subsample loss) of every evaluation (not in the JSON: see `metrics.jsonl`).
+    #[serde(skip)]
+    pub dev_curve: Vec<(u64, f32)>,
     /// Whether the run stopped early (`--stop-after`).
     pub stopped_early: bool,
     /// log10 of each step's minibatch loss (if kept; not in the JSON).

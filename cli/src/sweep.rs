@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -24,10 +23,10 @@ enum InitArg {
 
 /// Reproduce the homework tuning table, or search a grid of shapes under a budget.
 #[derive(Parser, Debug, Clone)]
-#[command(name = "sweep", version)]
+#[command(name = "sweep", version = crate::VERSION, long_version = crate::long_version())]
 pub struct SweepArgs {
-    /// Training text, one item per line.
-    #[arg(long, default_value = "data/names.txt")]
+    /// Training text, one item per line (`builtin:names`: the 32 257 names built into the tool).
+    #[arg(long, default_value = crate::BUILTIN_DATA)]
     data: PathBuf,
     /// Initialization of every run (the table used randn).
     #[arg(long, value_enum, default_value_t = InitArg::Randn)]
@@ -253,52 +252,46 @@ fn validate(a: &SweepArgs, rows: &[Row]) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Runs every (row, seed) job on `jobs` threads, printing progress; results in row order.
+/// Runs every (row, seed) job on a `rayon` pool of `jobs` threads, printing progress; results in
+/// row order.
 fn run_all(a: &SweepArgs, rows: &[Row], jobs: usize) -> Vec<Outcome> {
+    use rayon::prelude::*;
     let work: Vec<(usize, u64)> = (0..rows.len())
         .flat_map(|r| (0..a.seeds).map(move |s| (r, s)))
         .collect();
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Report, String>>>> =
-        Mutex::new((0..work.len()).map(|_| None).collect());
     let t0 = Instant::now();
     let done = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(&(r, rep)) = work.get(i) else { break };
-                    let row = &rows[r];
-                    let cfg = config(a, row, seed_of(a.seed, r, rep));
-                    let res = train::run(&cfg).map_err(|e| e.to_string());
-                    let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                    if !a.quiet {
-                        match &res {
-                            Ok(rp) => eprintln!(
-                                "[{n}/{}] {:>6.1}s  block {} emb {} hidden {} batch {} steps {}: dev {:.4} ({:.1}s, {:.1} µs/step)",
-                                work.len(),
-                                t0.elapsed().as_secs_f64(),
-                                row.block,
-                                row.emb,
-                                row.hidden,
-                                row.batch,
-                                cfg.steps,
-                                rp.dev_loss.unwrap_or(f32::NAN),
-                                rp.seconds,
-                                rp.us_per_step
-                            ),
-                            Err(e) => eprintln!("[{n}/{}] row {}: error: {e}", work.len(), r + 1),
-                        }
-                    }
-                    if let Ok(mut v) = results.lock() {
-                        v[i] = Some(res);
-                    }
-                }
-            });
+    let job = |&(r, rep): &(usize, u64)| {
+        let row = &rows[r];
+        let cfg = config(a, row, seed_of(a.seed, r, rep));
+        let res = train::run(&cfg).map_err(|e| e.to_string());
+        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+        if !a.quiet {
+            match &res {
+                Ok(rp) => eprintln!(
+                    "[{n}/{}] {:>6.1}s  block {} emb {} hidden {} batch {} steps {}: dev {:.4} ({:.1}s, {:.1} µs/step)",
+                    work.len(),
+                    t0.elapsed().as_secs_f64(),
+                    row.block,
+                    row.emb,
+                    row.hidden,
+                    row.batch,
+                    cfg.steps,
+                    rp.dev_loss.unwrap_or(f32::NAN),
+                    rp.seconds,
+                    rp.us_per_step
+                ),
+                Err(e) => eprintln!("[{n}/{}] row {}: error: {e}", work.len(), r + 1),
+            }
         }
-    });
-    let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+        res
+    };
+    let results: Vec<Result<Report, String>> =
+        match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
+            Ok(pool) => pool.install(|| work.par_iter().map(job).collect()),
+            // No threads to be had: run the jobs here, one after another.
+            Err(_) => work.iter().map(job).collect(),
+        };
     let mut out: Vec<Outcome> = rows
         .iter()
         .map(|r| Outcome {
@@ -307,9 +300,7 @@ fn run_all(a: &SweepArgs, rows: &[Row], jobs: usize) -> Vec<Outcome> {
         })
         .collect();
     for ((r, _), res) in work.iter().zip(results) {
-        out[*r]
-            .runs
-            .push(res.unwrap_or_else(|| Err("the job did not run".into())));
+        out[*r].runs.push(res);
     }
     out
 }
@@ -429,31 +420,16 @@ fn write_outputs(a: &SweepArgs, out: &[Outcome]) -> Result<(), RunError> {
         })
         .collect();
     if let Some(p) = &a.csv {
-        let mut s = String::from(
-            "block,emb,hidden,init,schedule,steps,batch,params,seed,train_loss,dev_loss,test_loss,reported_test_loss,seconds,us_per_step\n",
-        );
-        let o = |x: Option<f32>| x.map_or(String::new(), |x| x.to_string());
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let csv_err = |e: csv::Error| RunError::Io {
+            path: p.clone(),
+            err: std::io::Error::other(e),
+        };
         for r in &rows {
-            s += &format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{:.3}\n",
-                r.block,
-                r.emb,
-                r.hidden,
-                r.init,
-                r.schedule,
-                r.steps,
-                r.batch,
-                r.params,
-                r.seed,
-                o(r.train_loss),
-                o(r.dev_loss),
-                o(r.test_loss),
-                o(r.reported_test_loss),
-                r.seconds,
-                r.us_per_step
-            );
+            w.serialize(r).map_err(csv_err)?;
         }
-        write_output(p, s.as_bytes())?;
+        let bytes = w.into_inner().map_err(|e| csv_err(e.into_error().into()))?;
+        write_output(p, &bytes)?;
     }
     if let Some(p) = &a.json {
         #[derive(Serialize)]
@@ -559,13 +535,12 @@ pub fn sweep(a: &SweepArgs) -> Result<bool, RunError> {
     let t0 = Instant::now();
     let rows = if a.search {
         // The vocabulary size decides the parameter count: load the data once to know it.
-        let corpus =
-            charmlp::data::Corpus::load(&a.data, None, &Default::default()).map_err(|err| {
-                RunError::Data {
-                    path: a.data.clone(),
-                    err,
-                }
-            })?;
+        let corpus = crate::load_corpus(&a.data, None, &Default::default()).map_err(|err| {
+            RunError::Data {
+                path: a.data.clone(),
+                err,
+            }
+        })?;
         search_rows(a, corpus.vocab().len())?
     } else if let Some(p) = &a.rows {
         parse_rows(p, init)?

@@ -69,6 +69,14 @@ pub struct TrainConfig {
     pub progress: bool,
     /// Keep the per-step loss history (for plots; stored in the checkpoint).
     pub keep_history: bool,
+    /// Evaluate the dev loss on a fixed subsample every this many steps (0: never), keep the
+    /// best parameters by it (`best.bin`), and log it to `metrics.jsonl`.
+    pub eval_every: u64,
+    /// Dev pairs in that subsample (drawn once, with a fixed seed).
+    pub eval_rows: usize,
+    /// Write a line to `metrics.jsonl` every this many steps (the mean minibatch loss since the
+    /// last line), besides one per evaluation (0: evaluations only).
+    pub metrics_every: u64,
     /// The kernels to run.
     pub kernels: Kernels,
 }
@@ -102,6 +110,9 @@ impl TrainConfig {
             samples: 20,
             progress: false,
             keep_history: false,
+            eval_every: 500,
+            eval_rows: 1000,
+            metrics_every: 100,
             kernels: Kernels::best(),
         }
     }
@@ -136,6 +147,9 @@ impl TrainConfig {
         }
         if let Some(s) = self.stop_after {
             check("--stop-after", s, "at least 1", |s| s >= 1)?;
+        }
+        if self.eval_every > 0 {
+            check("--eval-rows", self.eval_rows, "at least 1", |r| r >= 1)?;
         }
         Ok(())
     }
@@ -207,7 +221,7 @@ pub fn prepare(cfg: &TrainConfig) -> Result<Prepared, RunError> {
         split_mode: cfg.split_mode,
         split_seed: cfg.split_seed,
     };
-    let corpus = Corpus::load(&cfg.data, None, &opts).map_err(|err| RunError::Data {
+    let corpus = crate::load_corpus(&cfg.data, None, &opts).map_err(|err| RunError::Data {
         path: cfg.data.clone(),
         err,
     })?;
@@ -221,7 +235,8 @@ pub fn prepare(cfg: &TrainConfig) -> Result<Prepared, RunError> {
     Ok(Prepared { corpus, shape, ws })
 }
 
-/// The state that advances: parameters, steps done, loss history.
+/// The state that advances: parameters, steps done, loss history, the best parameters by dev
+/// loss, and the metrics log.
 pub struct State {
     /// The parameters.
     pub params: ParamsBuf,
@@ -229,6 +244,26 @@ pub struct State {
     pub step: u64,
     /// log10 of each step's minibatch loss (if kept).
     pub history: Vec<f32>,
+    /// The best parameters by the dev subsample's loss: (step, loss, weights file).
+    pub best: Option<(u64, f32, Vec<u8>)>,
+    /// `metrics.jsonl`, one entry per line.
+    pub metrics: Vec<Metric>,
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Metric {
+    /// Steps applied.
+    pub step: u64,
+    /// The learning rate of the last step.
+    pub lr: f32,
+    /// Mean minibatch loss since the previous line.
+    pub train_loss: f32,
+    /// Dev loss on the fixed subsample, at evaluation steps.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub dev_loss: Option<f32>,
+    /// Seconds of training so far (across resumes).
+    pub seconds: f64,
 }
 
 /// Fresh parameters, or the checkpoint's with `--resume` (after checking that it belongs to
@@ -244,6 +279,8 @@ pub fn start_or_resume(cfg: &TrainConfig, run: &Prepared) -> Result<State, RunEr
             params: ParamsBuf::init(run.shape, cfg.seed, cfg.init)?,
             step: 0,
             history: Vec::new(),
+            best: None,
+            metrics: Vec::new(),
         });
     }
     let path = cfg.checkpoint_path().ok_or_else(|| FlagError {
@@ -303,10 +340,16 @@ pub fn start_or_resume(cfg: &TrainConfig, run: &Prepared) -> Result<State, RunEr
     if cfg.progress {
         eprintln!("resumed from {} at step {}", path.display(), c.step);
     }
+    let best = match (c.best, c.best_weights()) {
+        (Some((step, loss)), Some(w)) => Some((step, loss, w.bytes().to_vec())),
+        _ => None,
+    };
     Ok(State {
         params,
         step: c.step,
         history,
+        best,
+        metrics: read_metrics(cfg, c.step),
     })
 }
 
@@ -326,9 +369,66 @@ fn write_checkpoint(cfg: &TrainConfig, run: &Prepared, state: &State) -> Result<
         settings: cfg.settings(run.corpus.file_len(), run.corpus.file_crc()),
         history: cfg.keep_history.then_some(&state.history[..]),
         weights: &w,
-        best: None,
+        best: state.best.as_ref().map(|(s, l, b)| (*s, *l, &b[..])),
     });
-    write_atomic(&path, &bytes)
+    write_atomic(&path, &bytes)?;
+    write_logs(cfg, state)
+}
+
+/// `metrics.jsonl` and `best.bin` in `--out` (atomically; with a checkpoint and at the end).
+fn write_logs(cfg: &TrainConfig, state: &State) -> Result<(), RunError> {
+    let Some(dir) = &cfg.out else {
+        return Ok(());
+    };
+    if !state.metrics.is_empty() {
+        let mut text = String::new();
+        for m in &state.metrics {
+            text += &serde_json::to_string(m).unwrap_or_default();
+            text.push('\n');
+        }
+        write_atomic(&dir.join("metrics.jsonl"), text.as_bytes())?;
+    }
+    if let Some((_, _, bytes)) = &state.best {
+        write_atomic(&dir.join("best.bin"), bytes)?;
+    }
+    Ok(())
+}
+
+/// The lines of `--out/metrics.jsonl` up to `step` (a resumed run continues the log of the run
+/// it resumes; lines past the checkpoint are the interrupted run's, and dropped).
+fn read_metrics(cfg: &TrainConfig, step: u64) -> Vec<Metric> {
+    let Some(dir) = &cfg.out else {
+        return Vec::new();
+    };
+    let Ok(text) = std::fs::read_to_string(dir.join("metrics.jsonl")) else {
+        return Vec::new();
+    };
+    text.lines()
+        .map_while(|l| serde_json::from_str::<Metric>(l).ok())
+        .take_while(|m| m.step <= step)
+        .collect()
+}
+
+/// The fixed dev subsample of the periodic evaluations: `rows` pairs drawn once.
+struct DevSample {
+    ctx: Vec<Index>,
+    targets: Vec<Index>,
+}
+
+impl DevSample {
+    /// Seed of the subsample's draw (fixed: every evaluation sees the same pairs).
+    const SEED: u64 = 0xDE7_5A3B_1E00_0001;
+
+    fn new(run: &Prepared, rows: usize) -> Option<DevSample> {
+        let dev = run.corpus.dev();
+        if dev.is_empty() || rows == 0 {
+            return None;
+        }
+        let mut ctx = vec![0; rows * run.shape.block()];
+        let mut targets = vec![0; rows];
+        dev.sample_batch(Self::SEED, 0, &mut ctx, &mut targets);
+        Some(DevSample { ctx, targets })
+    }
 }
 
 /// Runs SGD steps from `state.step` to `end`, with progress and periodic checkpoints; returns
@@ -348,6 +448,13 @@ pub fn train_steps(
     let mut tgt: Vec<Index> = vec![0; n];
     let seed = batch_seed(cfg.seed);
     let mut progress = Progress::new(cfg.progress, state.step, cfg.steps);
+    let dev = if cfg.eval_every > 0 {
+        DevSample::new(run, cfg.eval_rows)
+    } else {
+        None
+    };
+    let seconds_before = state.metrics.last().map_or(0.0, |m| m.seconds);
+    let (mut loss_sum, mut loss_n) = (0.0f64, 0u32);
     let t0 = Instant::now();
     let train = run.corpus.train();
     while state.step < end {
@@ -362,7 +469,36 @@ pub fn train_steps(
         if cfg.keep_history {
             state.history.push(loss.log10());
         }
+        loss_sum += f64::from(loss);
+        loss_n += 1;
         progress.step(state.step, loss, lr);
+        let at = |every: u64| every > 0 && state.step.is_multiple_of(every);
+        let eval_now = dev.is_some() && (at(cfg.eval_every) || state.step == cfg.steps);
+        if eval_now || at(cfg.metrics_every) {
+            let dev_loss = match (&dev, eval_now) {
+                (Some(d), true) => {
+                    let l = run
+                        .ws
+                        .view()
+                        .loss(&state.params.view(), &d.ctx, &d.targets)?;
+                    progress.dev_loss(l);
+                    if state.best.as_ref().is_none_or(|b| l < b.1) {
+                        let w = weights::to_bytes(&state.params.view(), run.corpus.vocab().view());
+                        state.best = Some((state.step, l, w));
+                    }
+                    Some(l)
+                }
+                _ => None,
+            };
+            state.metrics.push(Metric {
+                step: state.step,
+                lr,
+                train_loss: (loss_sum / f64::from(loss_n.max(1))) as f32,
+                dev_loss,
+                seconds: seconds_before + t0.elapsed().as_secs_f64(),
+            });
+            (loss_sum, loss_n) = (0.0, 0);
+        }
         if cfg.checkpoint_every > 0
             && state.step.is_multiple_of(cfg.checkpoint_every)
             && state.step < end
@@ -370,6 +506,7 @@ pub fn train_steps(
             write_checkpoint(cfg, run, state)?;
         }
     }
+    progress.finish();
     Ok(t0.elapsed().as_secs_f64())
 }
 
@@ -483,7 +620,23 @@ pub fn finish(
         }
     }
     let s = run.shape;
+    let tags = tag_names(&samples, &run.corpus);
+    let count = |t: SampleTag| tags.iter().filter(|&&x| x == t).count();
     Ok(Report {
+        sample_counts: SampleCounts {
+            train: count(SampleTag::Train),
+            dev: count(SampleTag::Dev),
+            test: count(SampleTag::Test),
+            new: count(SampleTag::New),
+        },
+        sample_tags: tags,
+        best_step: state.best.as_ref().map(|b| b.0),
+        best_dev_sample_loss: state.best.as_ref().map(|b| b.1),
+        dev_curve: state
+            .metrics
+            .iter()
+            .filter_map(|m| m.dev_loss.map(|d| (m.step, d)))
+            .collect(),
         block: s.block(),
         emb: s.emb(),
         hidden: s.hidden(),
@@ -508,6 +661,74 @@ pub fn finish(
         stopped_early,
         history: state.history,
     })
+}
+
+/// Where a sampled name comes from, as makemore reports it: a training, dev or test item, or new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SampleTag {
+    /// An item of the training split.
+    Train,
+    /// An item of the dev split (and not of train).
+    Dev,
+    /// An item of the test split (and of neither other).
+    Test,
+    /// In no split.
+    New,
+}
+
+impl SampleTag {
+    /// `train`, `dev`, `test`, `new`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SampleTag::Train => "train",
+            SampleTag::Dev => "dev",
+            SampleTag::Test => "test",
+            SampleTag::New => "new",
+        }
+    }
+}
+
+/// How many samples fall in each [`SampleTag`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct SampleCounts {
+    /// In the training split.
+    pub train: usize,
+    /// In the dev split.
+    pub dev: usize,
+    /// In the test split.
+    pub test: usize,
+    /// New.
+    pub new: usize,
+}
+
+/// Tags each name with the first split (train, dev, test) that holds it as an item, or new.
+pub fn tag_names(names: &[String], corpus: &charmlp::data::Corpus) -> Vec<SampleTag> {
+    use std::collections::HashSet;
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let set = |items| {
+        corpus
+            .strings(items)
+            .into_iter()
+            .collect::<HashSet<String>>()
+    };
+    let (train, dev, test) = (set(corpus.train()), set(corpus.dev()), set(corpus.test()));
+    names
+        .iter()
+        .map(|n| {
+            if train.contains(n) {
+                SampleTag::Train
+            } else if dev.contains(n) {
+                SampleTag::Dev
+            } else if test.contains(n) {
+                SampleTag::Test
+            } else {
+                SampleTag::New
+            }
+        })
+        .collect()
 }
 
 /// `count` names sampled at temperature 1 with seed `seed`.
@@ -552,21 +773,33 @@ enum ScheduleArg {
     Cosine,
 }
 
+/// How the items are shuffled before the 80/10/10 split (`--split`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum SplitArg {
+pub enum SplitArg {
     /// Fisher–Yates with Xoshiro256++ seeded by --split-seed.
     Charmlp,
     /// Python's `random.seed(SEED); random.shuffle(words)`, bit for bit (the lecture's split).
     Python,
 }
 
+impl SplitArg {
+    /// The library's split mode.
+    pub const fn mode(self) -> SplitMode {
+        match self {
+            SplitArg::Charmlp => SplitMode::Charmlp,
+            SplitArg::Python => SplitMode::Python,
+        }
+    }
+}
+
 /// Train a character-level MLP (Bengio 2003 / makemore part 2) with manual gradients, on any
 /// model shape.
 #[derive(Parser, Debug, Clone)]
-#[command(name = "train", version)]
+#[command(name = "train", version = crate::VERSION, long_version = crate::long_version())]
 pub struct TrainArgs {
-    /// Training text, one item per line (UTF-8).
-    #[arg(long, default_value = "data/names.txt")]
+    /// Training text, one item per line, UTF-8 (`builtin:names`: the 32 257 US given names built
+    /// into the tool, the same as data/names.txt in the repository).
+    #[arg(long, default_value = crate::BUILTIN_DATA)]
     data: PathBuf,
     /// Refuse data files larger than this many bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
@@ -616,9 +849,12 @@ pub struct TrainArgs {
     /// Write a JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Draw loss.svg and embedding.svg into --out.
+    /// Draw loss.svg and embedding.svg into --out (the loss curve with the dev curve).
     #[arg(long)]
     plot: bool,
+    /// The plots' format.
+    #[arg(long, value_enum, default_value_t = crate::plots::PlotFormat::Svg)]
+    plot_format: crate::plots::PlotFormat,
     /// Continue from --out/checkpoint.bin (same flags as the interrupted run).
     #[arg(long)]
     resume: bool,
@@ -631,6 +867,16 @@ pub struct TrainArgs {
     /// Stop after N steps as if interrupted (the checkpoint lets --resume finish the run).
     #[arg(long)]
     stop_after: Option<u64>,
+    /// Evaluate the dev loss on a fixed subsample every N steps (0: never); keeps the best
+    /// parameters as --out/best.bin and logs to --out/metrics.jsonl.
+    #[arg(long, default_value_t = 500)]
+    eval_every: u64,
+    /// Dev pairs in that subsample (makemore: 10 batches of 100).
+    #[arg(long, default_value_t = 1000)]
+    eval_rows: usize,
+    /// Also log the mean minibatch loss to metrics.jsonl every N steps (0: evaluations only).
+    #[arg(long, default_value_t = 100)]
+    metrics_every: u64,
     /// Names to sample at the end.
     #[arg(long, default_value_t = 20)]
     samples: usize,
@@ -666,10 +912,7 @@ impl TrainArgs {
             },
             seed: self.seed,
             split_seed: self.split_seed,
-            split_mode: match self.split {
-                SplitArg::Charmlp => SplitMode::Charmlp,
-                SplitArg::Python => SplitMode::Python,
-            },
+            split_mode: self.split.mode(),
             init: match self.init {
                 InitArg::Randn => Init::Randn,
                 InitArg::Scaled => Init::Scaled,
@@ -685,6 +928,9 @@ impl TrainArgs {
             samples: self.samples,
             progress: !self.quiet,
             keep_history: true,
+            eval_every: self.eval_every,
+            eval_rows: self.eval_rows,
+            metrics_every: self.metrics_every,
             kernels: Kernels::best(),
         }
     }
@@ -733,10 +979,14 @@ pub fn main(a: &TrainArgs) -> ExitCode {
     }
     print_report(&r, &a.out, a.json.as_deref() == Some(Path::new("-")));
     if a.plot {
-        if let Err(e) = crate::plots::write(&r, &a.out) {
+        if let Err(e) = crate::plots::write(&r, &a.out, a.plot_format) {
             return crate::fail(&e);
         }
-        eprintln!("plots: {0}/loss.svg {0}/embedding.svg", a.out.display());
+        eprintln!(
+            "plots: {0}/loss.{1} {0}/embedding.{1}",
+            a.out.display(),
+            a.plot_format.ext()
+        );
     }
     if let Some(p) = &a.json
         && let Err(e) = write_output(p, (r.to_json() + "\n").as_bytes())
@@ -776,9 +1026,19 @@ fn print_report(r: &Report, out: &Path, to_stderr: bool) {
         "firmware (copy weights.bin next to your crate's src/): {}\n",
         include_line(r)
     );
-    text += "samples:\n";
-    for s in &r.samples {
-        text += &format!("  {s}\n");
+    if let (Some(step), Some(l)) = (r.best_step, r.best_dev_sample_loss) {
+        text += &format!(
+            "best by dev loss: step {step} ({l:.4} on the subsample): {}\n",
+            out.join("best.bin").display()
+        );
+    }
+    let c = r.sample_counts;
+    text += &format!(
+        "samples ({} in train, {} in dev, {} in test, {} new):\n",
+        c.train, c.dev, c.test, c.new
+    );
+    for (s, t) in r.samples.iter().zip(&r.sample_tags) {
+        text += &format!("  {s:<20} {}\n", t.name());
     }
     if to_stderr {
         eprint!("{text}");

@@ -325,6 +325,29 @@ fn interrupted_and_resumed_equals_uninterrupted() {
     let c = Checkpoint::parse(&cb).unwrap();
     assert_eq!(c.step, 1200);
     assert_eq!(c.weights().bytes(), &wb[..]);
+    // The best parameters by dev loss (evaluated every 500 steps, and at the end) and the
+    // metrics log continue too: the same best.bin, the same lines but for the timings.
+    assert_eq!(r2.best_step, a.best_step);
+    assert!(a.best_step.is_some());
+    let best = |d: &Path| std::fs::read(d.join("best.bin")).unwrap();
+    assert!(best(&dir_a) == best(&dir_b), "best.bin differs");
+    assert_eq!(c.best_weights().unwrap().bytes(), &best(&dir_b)[..]);
+    let metrics = |d: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(d.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("seconds");
+                v
+            })
+            .collect()
+    };
+    let (ma, mb) = (metrics(&dir_a), metrics(&dir_b));
+    // A line per 100 steps; the evaluations at 500, 1000 and the last step (1200) among them.
+    assert_eq!(ma.len(), 12);
+    assert_eq!(ma, mb, "metrics.jsonl differs");
+    assert!(ma.iter().filter(|m| m.get("dev_loss").is_some()).count() == 3);
 
     // A run that is not resumed from the same checkpoint differs: interruption and resumption
     // are what made B equal to A, not a fixed seed alone.
@@ -340,7 +363,9 @@ fn interrupted_and_resumed_equals_uninterrupted() {
             files_in(d),
             vec![
                 ".charmlp.lock".to_string(),
+                "best.bin".to_string(),
                 "checkpoint.bin".to_string(),
+                "metrics.jsonl".to_string(),
                 "weights.bin".to_string()
             ]
         );

@@ -20,10 +20,18 @@ use crate::table::TableView;
 ///
 /// Made by [`crate::include_weights!`]; everything it hands out borrows the `'static` bytes.
 ///
-/// ```ignore
-/// charmlp::include_weights!(pub MODEL: Model = "weights.bin");
+/// ```
+/// // (The path is relative to this file; in your crate, next to your `src/`.)
+/// charmlp::include_weights!(pub MODEL: Model = "../../examples/template/weights.bin");
+///
+/// # fn main() -> Result<(), charmlp::Error> {
+/// assert_eq!((Model::V, Model::B, Model::E, Model::H), (27, 3, 10, 200));
 /// let mut scratch = Model::sample_arrays();
 /// let mut s = MODEL.sampler(charmlp::Kernels::best(), 42, Default::default(), &mut scratch)?;
+/// let name: charmlp::heapless::String<64> = s.sample_string()?;
+/// assert!(name.chars().all(|c| c.is_ascii_lowercase()));
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug)]
 pub struct Baked<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize> {
@@ -290,12 +298,19 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
 
 /// Includes a weights file as a validated, 4-byte-aligned `static` in flash and names its type.
 ///
-/// ```ignore
-/// charmlp::include_weights!(pub MODEL: Model = "weights.bin");
+/// ```
+/// charmlp::include_weights!(pub MODEL: Model = "../../examples/template/weights.bin");
 /// // or, to require a shape (a file of another shape is a compile error naming the dimension):
-/// charmlp::include_weights!(pub MODEL: Model<27, 3, 10, 200> = "weights.bin");
+/// charmlp::include_weights!(pub CHECKED: Checked<27, 3, 10, 200> = "../../examples/template/weights.bin");
 /// // with its per-position layer-1 table (`charmlp convert weights.bin weights.table`):
-/// charmlp::include_weights!(pub MODEL: Model = "weights.bin", table = "weights.table");
+/// charmlp::include_weights!(
+///     pub FAST: Fast<27, 3, 10, 200> = "../../examples/template/weights.bin",
+///     table = "../../examples/template/weights.table",
+/// );
+/// # fn main() {
+/// assert!(FAST.table().is_some() && MODEL.table().is_none());
+/// assert_eq!(CHECKED.crc(), MODEL.crc());
+/// # }
 /// ```
 ///
 /// expands to `pub type Model = charmlp::weights::Baked<V, B, E, IN, H>` with the file's own

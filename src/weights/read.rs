@@ -199,6 +199,23 @@ impl<'a> WeightsView<'a> {
     /// Validates `bytes`: header, shape, exact length, CRC, vocabulary, and that every weight
     /// is finite. Nothing is copied.
     ///
+    /// ```
+    /// # fn main() -> Result<(), charmlp::Error> {
+    /// # let file = std::fs::read("examples/template/weights.bin").unwrap();
+    /// use charmlp::WeightsView;
+    /// let w = WeightsView::parse(&file)?; // any shape: header, CRC, vocabulary, finite weights
+    /// assert_eq!(w.shape(), charmlp::Shape::new(27, 3, 10, 200)?);
+    /// assert_eq!(w.vocab_str(), ".abcdefghijklmnopqrstuvwxyz");
+    /// let mut damaged = file.clone();
+    /// damaged[100] ^= 1;
+    /// assert!(matches!(
+    ///     WeightsView::parse(&damaged),
+    ///     Err(charmlp::WeightsError::CrcMismatch { .. })
+    /// ));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// Each defect is its own [`WeightsError`] variant.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, WeightsError> {
