@@ -3,6 +3,10 @@
 //! and through the run-time owners (`ParamsBuf`, `WorkspaceBuf`, `SampleVecs`: what the tools
 //! use), side by side on every kernel path this CPU runs.
 //!
+//! Also this core's FMA peak on each SIMD path (12 independent vector FMA chains), and each
+//! time as a fraction of it: the canonical step is 2.19 MFLOP of matmul
+//! (6·32·(30·200 + 200·27) flops: forward, and the two gradients of each layer).
+//!
 //! `cargo bench --features std --bench step`
 
 use std::hint::black_box;
@@ -122,14 +126,79 @@ fn sample(c: &mut Criterion) {
     g.finish();
 }
 
-/// Prints the const-vs-run-time table.
+/// Many names in lockstep (`sample_many`, 32 names per forward pass, with the per-position
+/// table): time per sampled symbol, one thread.
+fn sample_batched(c: &mut Criterion) {
+    use charmlp::sample::sample_many;
+    use charmlp::table::{TableView, compute_table, table_len};
+    let mut g = c.benchmark_group("sample_char_batched_canonical");
+    let pb = ParamsBuf::init(P::SHAPE, 1, Init::Scaled).unwrap();
+    let vb = VocabBuf::from_symbols(".abcdefghijklmnopqrstuvwxyz".chars()).unwrap();
+    let mut t = vec![0.0; table_len(&P::SHAPE)];
+    compute_table(Kernels::best(), &pb.view(), &mut t).unwrap();
+    let table = TableView::new(P::SHAPE, &t).unwrap();
+    for k in Kernels::all_supported().filter(|k| k.path() != charmlp::Path::Scalar) {
+        // Symbols drawn per call: the characters and one end marker per name.
+        let names = 256;
+        let run = || {
+            sample_many(
+                pb.view(),
+                vb.view(),
+                k,
+                Some(table),
+                1,
+                SampleConfig::default(),
+                "",
+                0,
+                names,
+                32,
+            )
+            .unwrap()
+        };
+        let symbols: usize = run().iter().map(|n| n.chars().count() + 1).sum();
+        g.bench_function(format!("runtime/{}", k.path().name()), |b| {
+            b.iter(|| black_box(run()))
+        });
+        let ns = best_ns_for(Duration::from_millis(600), || {
+            black_box(run());
+        });
+        SUMMARY.lock().unwrap().push((
+            "one sampled character, 32 names in flight, table",
+            k.path().name().to_string(),
+            ns / symbols as f64,
+            ns / symbols as f64,
+        ));
+    }
+    g.finish();
+}
+
+/// Prints the const-vs-run-time table, with the FMA peak and each time as a fraction of it.
 fn summary(_: &mut Criterion) {
+    let peaks: Vec<(String, f64)> = Kernels::all_supported()
+        .filter_map(|k| {
+            charmlp_kernels::peak::fma_gflops(k, Duration::from_millis(500))
+                .map(|g| (k.path().name().to_string(), g))
+        })
+        .collect();
+    println!(
+        "\nThis core's f32 FMA peak (12 independent vector FMA chains, best of 10 ms blocks):"
+    );
+    for (p, g) in &peaks {
+        println!("  {p}: {g:.1} GFLOP/s");
+    }
     println!("\nBest of 0.2 ms batches, 5 interleaved rounds of 0.2 s each (µs):\n");
-    println!("| what | path | const-generic owners | run-time owners | run-time / const |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| what | path | const-generic owners | run-time owners | run-time / const | step at % of peak |"
+    );
+    println!("|---|---|---|---|---|---|");
     for (what, path, c, r) in SUMMARY.lock().unwrap().iter() {
+        let peak = peaks.iter().find(|(p, _)| p == path).map(|x| x.1);
+        let frac = match (peak, *what == "training step") {
+            (Some(g), true) => format!("{:.1} %", 2.19e6 / (c.min(*r) * 1e-9) / (g * 1e9) * 100.0),
+            _ => "–".to_string(),
+        };
         println!(
-            "| {what} | {path} | {:.3} | {:.3} | {:.3} |",
+            "| {what} | {path} | {:.3} | {:.3} | {:.3} | {frac} |",
             c / 1e3,
             r / 1e3,
             r / c
@@ -140,6 +209,6 @@ fn summary(_: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500)).sample_size(30);
-    targets = step, sample, summary
+    targets = step, sample, sample_batched, summary
 }
 criterion_main!(benches);

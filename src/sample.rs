@@ -167,6 +167,9 @@ pub struct Sampler<'a, S> {
     vocab: VocabView<'a>,
     kernels: Kernels,
     rng: Xoshiro128PlusPlus,
+    seed: u64,
+    /// Names started so far: name `i` draws from its own stream, [`name_seed`]`(seed, i)`.
+    names: u64,
     inv_temp: f32,
     top_k: usize,
     max_len: usize,
@@ -212,7 +215,9 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
             params,
             vocab,
             kernels,
-            rng: Xoshiro128PlusPlus::seed_from_u64(seed),
+            rng: Xoshiro128PlusPlus::seed_from_u64(name_seed(seed, 0)),
+            seed,
+            names: 0,
             inv_temp: 1.0 / t,
             top_k,
             max_len: cfg.max_len,
@@ -283,31 +288,7 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
         if top_k < used {
             keep_top_k(logits, top_k, b.probs);
         }
-        let weights = b.probs;
-        // Equal lengths (checked when the sampler was made). The draw needs no division: the
-        // unnormalized weights `e_i = exp((l_i − max)/T)` and their sum `S` (index order).
-        let sum = k
-            .softmax_unnormalized(logits, inv_temp, weights)
-            .map_err(|_| SampleError::Context)?;
-        // Draw u ∈ [0, 1) with 24 bits, scale it by S, then walk the cumulative sum.
-        let u = (self.rng.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0) * sum;
-        let mut acc = 0.0f32;
-        let mut last = None;
-        for (i, &e) in weights.iter().enumerate() {
-            if !e.is_finite() {
-                return Err(SampleError::NonFiniteWeights);
-            }
-            if e > 0.0 {
-                acc += e;
-                last = Some(i);
-                if u < acc {
-                    return Ok(i as Index);
-                }
-            }
-        }
-        // Rounding left the sum just below u: take the last symbol with mass.
-        last.map(|i| i as Index)
-            .ok_or(SampleError::NonFiniteWeights)
+        draw(k, logits, b.probs, inv_temp, &mut self.rng)
     }
 
     /// Samples one name and calls `emit` with each character; returns the number of characters.
@@ -330,8 +311,22 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
     /// # Errors
     /// As [`Sampler::next_index`].
     pub fn sample_with(&mut self, emit: impl FnMut(char)) -> Result<usize, SampleError> {
+        self.start_name();
         let w = Window::new(self.params.shape().block());
         self.continue_from(w, 0, emit)
+    }
+
+    /// Starts the next name: its own random stream, so that name `i` of a seed is the same
+    /// however names are produced (one by one here, in batches and threads by
+    /// [`sample_many`]).
+    fn start_name(&mut self) {
+        self.rng = Xoshiro128PlusPlus::seed_from_u64(name_seed(self.seed, self.names));
+        self.names += 1;
+    }
+
+    /// Skips to name `index` of the seed: the next name sampled is that one.
+    pub fn seek_name(&mut self, index: u64) {
+        self.names = index;
     }
 
     /// Samples one name that starts with `prefix` (the candle convention: `emit` gets the
@@ -361,6 +356,7 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
         mut emit: impl FnMut(char),
     ) -> Result<usize, SampleError> {
         self.check_text(prefix)?;
+        self.start_name();
         let mut w = Window::new(self.params.shape().block());
         let mut n = 0;
         for c in prefix.chars() {
@@ -481,6 +477,241 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
 
 /// Sets every logit outside the `k` largest to −∞ (ties broken by lower index); `mark` (as long
 /// as `logits`) is scratch.
+/// The seed of name `index`'s random stream for the sampler seed `seed` (two rounds of
+/// SplitMix64's finalizer, so that nearby seeds and indices give unrelated streams).
+pub const fn name_seed(seed: u64, index: u64) -> u64 {
+    const fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    mix(mix(seed).wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+}
+
+/// Draws a symbol from finite `logits` (`−∞` for classes that cannot be drawn): the
+/// unnormalized softmax at `inv_temp` into `weights`, then `u·S` against their running sums
+/// (`u` of 24 random bits from `rng`).
+fn draw(
+    k: Kernels,
+    logits: &[f32],
+    weights: &mut [f32],
+    inv_temp: f32,
+    rng: &mut Xoshiro128PlusPlus,
+) -> Result<Index, SampleError> {
+    // Equal lengths (checked when the sampler was made). The draw needs no division: the
+    // unnormalized weights `e_i = exp((l_i − max)/T)` and their sum `S` (index order).
+    let sum = k
+        .softmax_unnormalized(logits, inv_temp, weights)
+        .map_err(|_| SampleError::Context)?;
+    // Draw u ∈ [0, 1) with 24 bits, scale it by S, then walk the cumulative sum.
+    let u = (rng.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0) * sum;
+    let mut acc = 0.0f32;
+    let mut last = None;
+    for (i, &e) in weights.iter().enumerate() {
+        if !e.is_finite() {
+            return Err(SampleError::NonFiniteWeights);
+        }
+        if e > 0.0 {
+            acc += e;
+            last = Some(i);
+            if u < acc {
+                return Ok(i as Index);
+            }
+        }
+    }
+    // Rounding left the sum just below u: take the last symbol with mass.
+    last.map(|i| i as Index)
+        .ok_or(SampleError::NonFiniteWeights)
+}
+
+/// Names `first..first + count` of the seed `seed` — exactly what a [`Sampler`] with that seed
+/// prints as its names number `first`, `first + 1`, … — computed `rows` names at a time in
+/// lockstep (one batched forward pass per symbol instead of one per name), optionally with a
+/// per-position table and a prefix.
+///
+/// ```
+/// use charmlp::sample::{SampleArrays, sample_many};
+/// use charmlp::{Init, Kernels, Params, SampleConfig, Sampler, Vocab};
+/// let p = Params::<5, 2, 3, 6, 8>::init(1, Init::Scaled);
+/// let v = Vocab::<5>::from_symbols(".abcd".chars())?;
+/// let k = Kernels::best();
+/// let cfg = SampleConfig::default();
+/// let batched = sample_many(p.view(), v.view(), k, None, 7, cfg, "", 0, 30, 8)?;
+/// let mut one = Sampler::new(p.view(), v.view(), k, 7, cfg, SampleArrays::<5, 6, 8>::new())?;
+/// for name in &batched {
+///     let mut s = String::new();
+///     one.sample_with(|c| s.push(c))?;
+///     assert_eq!(&s, name);
+/// }
+/// # Ok::<(), charmlp::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`Sampler::new`] and [`Sampler::sample_prefixed`].
+#[cfg(feature = "std")]
+#[allow(clippy::too_many_arguments)]
+pub fn sample_many(
+    params: ParamsView<'_>,
+    vocab: VocabView<'_>,
+    kernels: Kernels,
+    table: Option<TableView<'_>>,
+    seed: u64,
+    cfg: SampleConfig,
+    prefix: &str,
+    first: u64,
+    count: usize,
+    rows: usize,
+) -> Result<std::vec::Vec<std::string::String>, SampleError> {
+    use std::string::String;
+    use std::vec::Vec;
+    let s = params.shape();
+    let (v, b, h, inp) = (s.vocab(), s.block(), s.hidden(), s.input());
+    let rows = rows.clamp(1, count.max(1));
+    // The single-row sampler validates the settings and the prefix, and draws nothing here.
+    let mut one = Sampler::new(params, vocab, kernels, seed, cfg, SampleVecs::new(s))?;
+    if let Some(t) = table {
+        one = one.with_table(t)?;
+    }
+    one.check_text(prefix)?;
+    let prefix: Vec<Index> = prefix
+        .chars()
+        .map(|c| one.encode(c))
+        .collect::<Result<_, _>>()?;
+    let used = vocab.len();
+    struct Row {
+        name: u64,
+        w: Window,
+        rng: Xoshiro128PlusPlus,
+        out: String,
+        len: usize,
+    }
+    let start = |name: u64, one: &Sampler<'_, SampleVecs>| -> Result<Row, SampleError> {
+        let mut r = Row {
+            name,
+            w: Window::new(b),
+            rng: Xoshiro128PlusPlus::seed_from_u64(name_seed(seed, name)),
+            out: String::new(),
+            len: 0,
+        };
+        for &ix in prefix.iter().take(cfg.max_len) {
+            r.out.push(
+                one.vocab
+                    .decode(ix)
+                    .map_err(|_| SampleError::NonFiniteWeights)?,
+            );
+            r.w.push(ix);
+            r.len += 1;
+        }
+        Ok(r)
+    };
+    let mut done: Vec<Option<String>> = (0..count).map(|_| None).collect();
+    let mut next = 0usize;
+    let mut live: Vec<Row> = Vec::with_capacity(rows);
+    let (mut ctx, mut emb) = (
+        std::vec![0 as Index; rows * b],
+        std::vec![0.0f32; rows * inp],
+    );
+    let (mut hid, mut logits) = (std::vec![0.0f32; rows * h], std::vec![0.0f32; rows * v]);
+    let mut weights = std::vec![0.0f32; v];
+    let top_k = one.top_k;
+    loop {
+        // Fill the free rows with the next names (finishing at once those already at max_len).
+        while live.len() < rows && next < count {
+            let r = start(first + next as u64, &one)?;
+            next += 1;
+            if r.len >= cfg.max_len {
+                done[(r.name - first) as usize] = Some(r.out);
+            } else {
+                live.push(r);
+            }
+        }
+        if live.is_empty() {
+            break;
+        }
+        let m = live.len();
+        for (i, r) in live.iter().enumerate() {
+            ctx[i * b..(i + 1) * b].copy_from_slice(r.w.ctx());
+        }
+        match table {
+            Some(t) => {
+                // As `forward_table`, row by row for the sums, then tanh and layer 2 over the
+                // whole batch (the same operations on each element).
+                let bad = |_| SampleError::Context;
+                for i in 0..m {
+                    let hi = &mut hid[i * h..(i + 1) * h];
+                    for (pos, &c) in ctx[i * b..(i + 1) * b].iter().enumerate() {
+                        let row = t.row(pos, usize::from(c)).ok_or(SampleError::Context)?;
+                        if pos == 0 {
+                            kernels.add(params.b1(), row, hi).map_err(bad)?;
+                        } else {
+                            kernels.add_assign(hi, row).map_err(bad)?;
+                        }
+                    }
+                }
+                kernels.tanh(&mut hid[..m * h]);
+                kernels
+                    .linear(
+                        Mat::new(&hid[..m * h], m, h).map_err(bad)?,
+                        params.w2(),
+                        params.b2(),
+                        charmlp_kernels::MatMut::new(&mut logits[..m * v], m, v).map_err(bad)?,
+                    )
+                    .map_err(bad)?;
+            }
+            None => {
+                forward(
+                    kernels,
+                    &params,
+                    &ctx[..m * b],
+                    Activations {
+                        emb: &mut emb,
+                        h: &mut hid,
+                        logits: &mut logits,
+                    },
+                )
+                .map_err(|_| SampleError::Context)?;
+            }
+        }
+        let mut i = 0;
+        while i < live.len() {
+            let row = &mut logits[i * v..(i + 1) * v];
+            if !row[..used].iter().all(|l| l.is_finite()) {
+                return Err(SampleError::NonFiniteWeights);
+            }
+            row[used..].fill(f32::NEG_INFINITY);
+            if top_k < used {
+                keep_top_k(row, top_k, &mut weights);
+            }
+            let r = &mut live[i];
+            let ix = draw(kernels, row, &mut weights, one.inv_temp, &mut r.rng)?;
+            let finished = if ix == 0 {
+                true
+            } else {
+                r.out.push(
+                    one.vocab
+                        .decode(ix)
+                        .map_err(|_| SampleError::NonFiniteWeights)?,
+                );
+                r.w.push(ix);
+                r.len += 1;
+                r.len >= cfg.max_len
+            };
+            if finished {
+                let r = live.swap_remove(i);
+                // The row that moved into slot `i` has its logits in slot `live.len()`.
+                let moved = live.len();
+                if i < moved {
+                    logits.copy_within(moved * v..(moved + 1) * v, i * v);
+                }
+                done[(r.name - first) as usize] = Some(r.out);
+            } else {
+                i += 1;
+            }
+        }
+    }
+    Ok(done.into_iter().map(Option::unwrap_or_default).collect())
+}
+
 fn keep_top_k(logits: &mut [f32], k: usize, mark: &mut [f32]) {
     mark.fill(0.0);
     for _ in 0..k {

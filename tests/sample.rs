@@ -517,3 +517,46 @@ fn prefixed_names_start_with_the_prefix() {
         assert_eq!(x, y);
     }
 }
+
+/// `sample_many` gives, name for name, what one `Sampler` prints — whatever the batch, the
+/// starting name, the table, the prefix and the settings — on every kernel path.
+#[test]
+fn batched_names_are_the_single_samplers_names() {
+    use charmlp::sample::sample_many;
+    use charmlp::table::{TableView, compute_table, table_len};
+    let p = params(5);
+    let v = vocab();
+    let mut t = vec![0.0; table_len(&P::SHAPE)];
+    compute_table(Kernels::scalar(), &p.view(), &mut t).unwrap();
+    let table = TableView::new(P::SHAPE, &t).unwrap();
+    for k in Kernels::all_supported() {
+        for (c, prefix) in [
+            (cfg(1.0, None, 12), ""),
+            (cfg(0.7, Some(3), 8), "ab"),
+            (cfg(1.3, None, 3), "abcd"),
+        ] {
+            let mut one = sampler(&p, &v, k, 11, c).unwrap();
+            one.seek_name(5);
+            let want: Vec<String> = (0..40)
+                .map(|_| {
+                    let mut s = String::new();
+                    one.sample_prefixed(prefix, |ch| s.push(ch)).unwrap();
+                    s
+                })
+                .collect();
+            for rows in [1, 3, 32] {
+                for tab in [None, Some(table)] {
+                    let got = sample_many(p.view(), v.view(), k, tab, 11, c, prefix, 5, 40, rows)
+                        .unwrap();
+                    assert_eq!(
+                        got,
+                        want,
+                        "{} rows {rows} table {}",
+                        k.path(),
+                        tab.is_some()
+                    );
+                }
+            }
+        }
+    }
+}

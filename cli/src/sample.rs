@@ -41,9 +41,21 @@ struct ModelArgs {
     kernel: KernelArg,
     /// Compute layer 1 from this per-position table (`charmlp convert weights.bin
     /// weights.table`): the same results, fewer multiply-adds. It must belong to `--weights`.
+    /// Without it the table is computed in memory (up to 256 MiB), unless --no-table.
     #[arg(long)]
     table: Option<PathBuf>,
+    /// Compute layer 1 from the weights, without a table (the same results).
+    #[arg(long, conflicts_with = "table")]
+    no_table: bool,
 }
+
+/// Names sampled in lockstep by one thread (rows of one batched forward pass).
+const ROWS: usize = 32;
+/// Names per parallel task.
+const CHUNK: usize = 2048;
+
+/// The largest per-position table computed in memory.
+const MAX_TABLE_BYTES: usize = 256 << 20;
 
 /// Sample names from a charmlp weights file, one per line.
 #[derive(Parser, Debug, Clone)]
@@ -133,15 +145,28 @@ impl Model {
             }
             None => None,
         };
+        let kernels = match a.kernel {
+            KernelArg::Scalar => Kernels::scalar(),
+            KernelArg::Best => Kernels::best(),
+        };
+        let shape = w.shape();
+        let table = match table {
+            Some(t) => Some(t),
+            None if !a.no_table && 4 * table_len(&shape) <= MAX_TABLE_BYTES => {
+                let mut params = charmlp::ParamsBuf::zeros(shape)?;
+                w.copy_params(&mut params.view_mut()).map_err(werr)?;
+                let mut t = vec![0.0; table_len(&shape)];
+                charmlp::table::compute_table(kernels, &params.view(), &mut t)?;
+                Some(t)
+            }
+            None => None,
+        };
         Ok(Model {
             words,
             len: bytes.len(),
             vocab,
             table,
-            kernels: match a.kernel {
-                KernelArg::Scalar => Kernels::scalar(),
-                KernelArg::Best => Kernels::best(),
-            },
+            kernels,
             path: a.weights.clone(),
         })
     }
@@ -150,6 +175,49 @@ impl Model {
         let bytes = &bytemuck::cast_slice::<u32, u8>(&self.words)[..self.len];
         // Parsed once already in `load`.
         WeightsView::parse(bytes).expect("validated in Model::load")
+    }
+
+    /// Names `0..count` of the seed, computed in batches of [`ROWS`] names on every core
+    /// (each name has its own random stream, so the result does not depend on the threads).
+    fn sample_many(
+        &self,
+        seed: u64,
+        cfg: SampleConfig,
+        prefix: &str,
+        count: usize,
+    ) -> Result<Vec<String>, RunError> {
+        use rayon::prelude::*;
+        let w = self.weights();
+        let params = w.params().map_err(|err| RunError::Weights {
+            path: self.path.clone(),
+            err,
+        })?;
+        let table = match &self.table {
+            Some(t) => Some(TableView::new(w.shape(), t)?),
+            None => None,
+        };
+        let chunks: Vec<(u64, usize)> = (0..count)
+            .step_by(CHUNK)
+            .map(|at| (at as u64, CHUNK.min(count - at)))
+            .collect();
+        let parts: Result<Vec<Vec<String>>, charmlp::SampleError> = chunks
+            .par_iter()
+            .map(|&(first, n)| {
+                charmlp::sample::sample_many(
+                    params,
+                    self.vocab.view(),
+                    self.kernels,
+                    table,
+                    seed,
+                    cfg,
+                    prefix,
+                    first,
+                    n,
+                    ROWS,
+                )
+            })
+            .collect();
+        Ok(parts?.into_iter().flatten().collect())
     }
 
     fn sampler(&self, seed: u64, cfg: SampleConfig) -> Result<Sampler<'_, SampleVecs>, RunError> {
@@ -187,7 +255,9 @@ fn run(a: &SampleArgs) -> Result<(), RunError> {
         top_k: a.top_k,
         max_len: a.max_len,
     };
-    let mut sampler = m.sampler(a.seed, cfg)?;
+    // Validates the settings and the prefix before any thread starts.
+    let mut probe = m.sampler(a.seed, cfg)?;
+    probe.sample_prefixed(&a.prefix, |_| {})?;
     let corpus = match &a.data {
         Some(path) => {
             let opts = LoadOptions {
@@ -204,12 +274,7 @@ fn run(a: &SampleArgs) -> Result<(), RunError> {
         }
         None => None,
     };
-    let mut names = Vec::with_capacity(a.count);
-    for _ in 0..a.count {
-        let mut name = String::new();
-        sampler.sample_prefixed(&a.prefix, |c| name.push(c))?;
-        names.push(name);
-    }
+    let names = m.sample_many(a.seed, cfg, &a.prefix, a.count)?;
     let tags = corpus.as_ref().map(|c| tag_names(&names, c));
     let mut out = BufWriter::new(io::stdout().lock());
     for (i, name) in names.iter().enumerate() {

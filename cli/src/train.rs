@@ -877,6 +877,10 @@ pub struct TrainArgs {
     /// Also log the mean minibatch loss to metrics.jsonl every N steps (0: evaluations only).
     #[arg(long, default_value_t = 100)]
     metrics_every: u64,
+    /// Threads for large matmuls (those of ≥ 2²⁰ multiply-adds; the canonical model's are
+    /// smaller and stay on one). Default: every core. The result does not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
+    threads: Option<u64>,
     /// Names to sample at the end.
     #[arg(long, default_value_t = 20)]
     samples: usize,
@@ -931,7 +935,10 @@ impl TrainArgs {
             eval_every: self.eval_every,
             eval_rows: self.eval_rows,
             metrics_every: self.metrics_every,
-            kernels: Kernels::best(),
+            kernels: Kernels::best().with_threads(self.threads.map_or_else(
+                || std::thread::available_parallelism().map_or(1, usize::from),
+                |t| t as usize,
+            )),
         }
     }
 }

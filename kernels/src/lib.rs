@@ -54,6 +54,8 @@ pub mod detect;
 mod error;
 mod fixed;
 mod mat;
+#[cfg(feature = "std")]
+pub mod peak;
 pub mod scalar;
 
 #[cfg(target_arch = "aarch64")]
@@ -72,6 +74,58 @@ pub use mat::{Mat, MatMut};
 pub use scalar::Epilogue;
 
 use error::expect_dim;
+
+/// Matmuls of fewer multiply-adds run on one thread whatever [`Kernels::with_threads`] says
+/// (starting a thread costs about as much as 2²⁰ multiply-adds).
+pub const PAR_MIN_MACS: usize = 1 << 20;
+
+/// Runs `f(rows, out_rows)` on `parts` near-equal ranges of the `m` rows of `out` (`len` floats
+/// per row), on scoped threads (the last range on this thread). Each thread owns its rows of
+/// `out`.
+#[cfg(feature = "std")]
+fn split_rows(
+    out: &mut [f32],
+    m: usize,
+    len: usize,
+    parts: usize,
+    f: impl Fn(core::ops::Range<usize>, &mut [f32]) + Sync,
+) {
+    if len == 0 || parts <= 1 {
+        return f(0..m, out);
+    }
+    let step = m.div_ceil(parts).max(1);
+    std::thread::scope(|s| {
+        let mut chunks = out[..m * len].chunks_mut(step * len).enumerate().peekable();
+        while let Some((i, chunk)) = chunks.next() {
+            let rows = i * step..(i * step + chunk.len() / len.max(1)).min(m);
+            if chunks.peek().is_some() {
+                let f = &f;
+                s.spawn(move || f(rows, chunk));
+            } else {
+                f(rows, chunk);
+            }
+        }
+    });
+}
+
+/// Independent chains of the FMA-peak loop ([`peak`]).
+#[cfg(feature = "std")]
+pub(crate) const FMA_CHAINS: usize = 12;
+
+/// Runs the FMA-peak loop on `k`'s SIMD path: `(lanes, a value of the chains)`; `None` on paths
+/// without vector FMA.
+#[cfg(feature = "std")]
+pub(crate) fn simd_peak(k: Kernels, iters: usize) -> Option<(usize, f32)> {
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    {
+        simd::fma_chains(k, iters)
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        let _ = (k, iters);
+        None
+    }
+}
 
 /// The type of a symbol index (a context entry or a target class): vocabularies have at most
 /// [`MAX_CLASSES`] symbols.
@@ -105,6 +159,8 @@ pub const ARITHMETIC_VERSION: u8 = 2;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kernels {
     path: Path,
+    /// Threads for large matmuls (feature `std`; 1 otherwise).
+    threads: u8,
 }
 
 impl Default for Kernels {
@@ -198,17 +254,21 @@ impl Kernels {
     pub fn best() -> Kernels {
         Kernels {
             path: detect::detect(),
+            threads: 1,
         }
     }
 
     /// The scalar reference, available everywhere.
     pub const fn scalar() -> Kernels {
-        Kernels { path: Path::Scalar }
+        Kernels {
+            path: Path::Scalar,
+            threads: 1,
+        }
     }
 
     /// A handle for `path`, or `None` if this CPU (or this build) cannot run it.
     pub fn new(path: Path) -> Option<Kernels> {
-        path.is_supported().then_some(Kernels { path })
+        path.is_supported().then_some(Kernels { path, threads: 1 })
     }
 
     /// Every path this CPU can run, scalar first.
@@ -219,6 +279,45 @@ impl Kernels {
     /// The path this handle runs.
     pub const fn path(self) -> Path {
         self.path
+    }
+
+    /// The same kernels, splitting large matmuls (at least [`PAR_MIN_MACS`] multiply-adds) over
+    /// `threads` threads (feature `std`; clamped to 1..=64). Each output element is computed by
+    /// one thread with the same operations: the results do not depend on the thread count.
+    /// The scalar path stays on one thread.
+    pub const fn with_threads(self, threads: usize) -> Kernels {
+        let t = if threads < 1 {
+            1
+        } else if threads > 64 {
+            64
+        } else {
+            threads
+        };
+        Kernels {
+            path: self.path,
+            threads: t as u8,
+        }
+    }
+
+    /// The threads of [`Kernels::with_threads`].
+    pub const fn threads(self) -> usize {
+        self.threads as usize
+    }
+
+    /// This handle on one thread.
+    #[cfg(feature = "std")]
+    const fn single(self) -> Kernels {
+        self.with_threads(1)
+    }
+
+    /// How many threads a matmul of `m` rows and `macs` multiply-adds uses.
+    #[cfg(feature = "std")]
+    fn split_for(self, m: usize, macs: usize) -> usize {
+        if self.threads <= 1 || self.path == Path::Scalar || macs < PAR_MIN_MACS {
+            1
+        } else {
+            self.threads().min(m)
+        }
     }
 
     /// The same kernels over fixed-size arrays (shapes checked by the compiler).
@@ -534,6 +633,20 @@ impl Kernels {
     fn tn(self, x: Mat<'_>, dy: Mat<'_>, dw: &mut [f32]) {
         let (m, k, n) = (x.rows(), x.cols(), dy.cols());
         let (x, dy) = (x.as_slice(), dy.as_slice());
+        // Rows of dw (columns of x) to threads: each element's chain runs on one thread.
+        #[cfg(all(feature = "std", any(target_arch = "x86_64", target_arch = "aarch64")))]
+        {
+            let parts = self.split_for(k, m * k * n);
+            if parts > 1 {
+                let one = self.single();
+                split_rows(dw, k, n, parts, |rows, out| {
+                    let a = (&x[rows.start..], 1, k);
+                    let rk = rows.len();
+                    simd::matmul_nn(one, rk, m, n, m, a, dy, None, Epilogue::None, out);
+                });
+                return;
+            }
+        }
         simd_or!(
             simd::matmul_nn(self, k, m, n, m, (x, 1, k), dy, None, Epilogue::None, dw),
             scalar::matmul_tn(m, k, n, x, dy, dw)
@@ -561,6 +674,22 @@ impl Kernels {
     ) {
         let (m, k, n) = (x.rows(), x.cols(), w.cols());
         let (x, w) = (x.as_slice(), w.as_slice());
+        // Rows to threads: each row is computed by one thread, with the same operations.
+        #[cfg(feature = "std")]
+        {
+            let parts = self.split_for(m, m * k * n);
+            if parts > 1 {
+                let one = self.single();
+                split_rows(y, m, n, parts, |rows, out| {
+                    let xs = &x[rows.start * k..rows.end * k];
+                    // Shapes agree: a row range of checked operands.
+                    if let (Ok(xm), Ok(wm)) = (Mat::new(xs, rows.len(), k), Mat::new(w, k, n)) {
+                        one.nn(xm, wm, b, seg, epi, out);
+                    }
+                });
+                return;
+            }
+        }
         #[cfg(charmlp_arm_fpu)]
         if self.path == Path::CortexM && cortex_m::nn(m, k, n, seg, x, w, b, epi, y) {
             return;
@@ -574,6 +703,21 @@ impl Kernels {
     /// `dx = dy·wᵀ (⊙ (1 − h²))` (shapes checked by the caller).
     fn nt(self, dy: Mat<'_>, w: Mat<'_>, h: Option<&[f32]>, dx: &mut [f32]) {
         let (m, n, k) = (dy.rows(), dy.cols(), w.rows());
+        #[cfg(feature = "std")]
+        {
+            let parts = self.split_for(m, m * k * n);
+            if parts > 1 {
+                let (one, dys, ws) = (self.single(), dy.as_slice(), w.as_slice());
+                split_rows(dx, m, k, parts, |rows, out| {
+                    let d = &dys[rows.start * n..rows.end * n];
+                    let hs = h.map(|h| &h[rows.start * k..rows.end * k]);
+                    if let (Ok(dm), Ok(wm)) = (Mat::new(d, rows.len(), n), Mat::new(ws, k, n)) {
+                        one.nt(dm, wm, hs, out);
+                    }
+                });
+                return;
+            }
+        }
         let (dy, w) = (dy.as_slice(), w.as_slice());
         simd_or!(
             simd::matmul_nt(self, m, n, k, dy, w, h, dx),

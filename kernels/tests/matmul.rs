@@ -369,3 +369,68 @@ fn shapes_that_disagree_are_errors_and_write_nothing() {
     assert_eq!(y, [7.0; 4]);
     assert!(Mat::new(&x, 4, 2).is_err());
 }
+
+/// Wide layers take the packed and row-panel sweeps of the tiles (rows of `W` 16 KB or more
+/// apart): still the reference's bits on every path.
+#[test]
+fn wide_layers_are_the_reference_too() {
+    let mut s = 0x1234_5678_9abc_def1u64;
+    let mut data = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+            })
+            .collect()
+    };
+    let (m, k, n) = (7usize, 300usize, 4100usize);
+    let (x, w, b) = (data(m * k), data(k * n), data(n));
+    let (big_m, dy) = (61usize, data(61 * n));
+    let xt = data(61 * 45);
+    let xs = data(3 * big_m);
+    let reference = |kern: charmlp_kernels::Kernels| {
+        let mut y = vec![0.0f32; m * n];
+        kern.linear(
+            Mat::new(&x, m, k).unwrap(),
+            Mat::new(&w, k, n).unwrap(),
+            &b,
+            MatMut::new(&mut y, m, n).unwrap(),
+        )
+        .unwrap();
+        let mut yt = vec![0.0f32; m * n];
+        kern.linear_tanh(
+            Mat::new(&x, m, k).unwrap(),
+            Mat::new(&w, k, n).unwrap(),
+            &b,
+            100,
+            MatMut::new(&mut yt, m, n).unwrap(),
+        )
+        .unwrap();
+        let mut dw = vec![0.0f32; 45 * n];
+        kern.matmul_tn(
+            Mat::new(&xt, big_m, 45).unwrap(),
+            Mat::new(&dy, big_m, n).unwrap(),
+            MatMut::new(&mut dw, 45, n).unwrap(),
+        )
+        .unwrap();
+        let mut dw2 = vec![0.0f32; big_m * n];
+        kern.matmul_tn(
+            Mat::new(&xs, 3, big_m).unwrap(),
+            Mat::new(&dy[..3 * n], 3, n).unwrap(),
+            MatMut::new(&mut dw2, big_m, n).unwrap(),
+        )
+        .unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        (bits(&y), bits(&yt), bits(&dw), bits(&dw2))
+    };
+    let want = reference(charmlp_kernels::Kernels::scalar());
+    for kern in all_paths() {
+        assert!(
+            reference(kern) == want,
+            "{} differs from scalar on a wide layer",
+            kern.path().name()
+        );
+    }
+}

@@ -246,3 +246,26 @@ pub(crate) unsafe fn cross_entropy<S: Simd>(
     }
     total * inv_m
 }
+
+#[cfg(feature = "std")]
+use crate::FMA_CHAINS;
+
+/// `iters` rounds of `FMA_CHAINS` independent vector FMAs (`acc = acc·a + b`), the machine's FMA
+/// throughput; returns a value that depends on every chain, so none is optimized away.
+#[cfg(feature = "std")]
+#[inline(always)]
+pub(crate) unsafe fn fma_chains<S: Simd>(iters: usize) -> f32 {
+    let a = S::splat(0.999_999);
+    let b = S::splat(1e-7);
+    let mut acc = [S::splat(1.0); FMA_CHAINS];
+    for _ in 0..iters {
+        for v in acc.iter_mut() {
+            *v = S::fma(*v, a, b);
+        }
+    }
+    let mut m = acc[0];
+    for v in &acc[1..] {
+        m = S::max(m, *v);
+    }
+    S::reduce_max(m)
+}

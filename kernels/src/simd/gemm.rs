@@ -279,6 +279,56 @@ unsafe fn pass_over<S: Simd>(
     c: *mut f32,
     ldc: usize,
 ) {
+    if ldb >= PACK_MIN_LDB && k > PACK_MIN_K && pass.combine != Combine::AddC {
+        return pass_packed::<S>(m, k, n, a, b, ldb, pass, c, ldc);
+    }
+    if ldc >= PACK_MIN_LDB && m > ROW_PANEL {
+        // Wide rows of `C` (a weight gradient `Xᵀ·dY` of a big layer): panels of rows, each
+        // swept along its rows, so that `C` is written row by row rather than down its columns
+        // (one page per row per tile).
+        let mut i = 0;
+        while i < m {
+            let mm = (m - i).min(ROW_PANEL);
+            let ai = A {
+                ptr: a.ptr.add(i * a.rs),
+                ..a
+            };
+            let aux = if pass.post == Post::TanhBackward {
+                pass.aux.add(i * ldc)
+            } else {
+                pass.aux
+            };
+            pass_cols::<S>(
+                mm,
+                k,
+                n,
+                ai,
+                b,
+                ldb,
+                Pass { aux, ..pass },
+                c.add(i * ldc),
+                ldc,
+            );
+            i += mm;
+        }
+        return;
+    }
+    pass_cols::<S>(m, k, n, a, b, ldb, pass, c, ldc)
+}
+
+/// [`pass_over`]'s sweep: every column block, all `m` rows in each.
+#[inline(always)]
+unsafe fn pass_cols<S: Simd>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: A,
+    b: *const f32,
+    ldb: usize,
+    pass: Pass,
+    c: *mut f32,
+    ldc: usize,
+) {
     let l = S::LANES;
     let nvec = n.div_ceil(l);
     let rem = n % l;
@@ -299,6 +349,85 @@ unsafe fn pass_over<S: Simd>(
             (2, false) => nn_colblock::<S, 2, false>(m, k, a, bb, ldb, p, cc, ldc, full),
             (_, true) => nn_colblock::<S, 1, true>(m, k, a, bb, ldb, p, cc, ldc, last),
             (_, false) => nn_colblock::<S, 1, false>(m, k, a, bb, ldb, p, cc, ldc, full),
+        }
+        col += nv;
+    }
+}
+
+/// `B` rows farther apart than this many floats (16 KB) are packed: read in place, every row of
+/// a tile's column block is another page, and the tiles wait on TLB misses and memory (a layer
+/// of 1 024 × 4 096 ran at 12 GFLOP/s).
+const PACK_MIN_LDB: usize = 4096;
+/// Rows per panel of a wide `C` (8 full tiles).
+const ROW_PANEL: usize = 8 * NN_MR;
+/// Reductions shorter than this are not worth packing.
+const PACK_MIN_K: usize = 32;
+/// Rows of `B` per packed panel: `PACK_KC × 2 registers` floats (32 KB with 16 lanes) stay in
+/// the L1/L2 caches while every row tile of the block runs on them.
+const PACK_KC: usize = 256;
+
+/// [`pass_over`] for a `B` with a long row stride: for each column block, `PACK_KC` rows of `B`
+/// at a time are copied into a contiguous panel and every row tile runs on it; later chunks
+/// continue the chains from `C` (`t = C`, then the same fmas in the same order), so the bits are
+/// those of the unpacked pass. Only for passes that do not add to `C` (`Store`, `Bias`).
+#[inline(always)]
+unsafe fn pass_packed<S: Simd>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: A,
+    b: *const f32,
+    ldb: usize,
+    pass: Pass,
+    c: *mut f32,
+    ldc: usize,
+) {
+    let l = S::LANES;
+    debug_assert!(2 * l <= NT_PACK_W);
+    let nvec = n.div_ceil(l);
+    let rem = n % l;
+    let last = S::mask(if rem == 0 { l } else { rem });
+    let full = S::mask(l);
+    let mut panel = [0.0f32; PACK_KC * NT_PACK_W];
+    let chunks = k.div_ceil(PACK_KC);
+    let mut col = 0; // in registers
+    while col < nvec {
+        let nv = (nvec - col).min(2);
+        let width = nv * l;
+        let j0 = col * l;
+        let cols = (n - j0).min(width);
+        let masked = rem != 0 && col + nv == nvec;
+        let mk = if masked { last } else { full };
+        let cc = c.add(j0);
+        for ch in 0..chunks {
+            let p0 = ch * PACK_KC;
+            let len = (k - p0).min(PACK_KC);
+            let (src, dst) = (b.add(p0 * ldb + j0), panel.as_mut_ptr());
+            for p in 0..len {
+                core::ptr::copy_nonoverlapping(src.add(p * ldb), dst.add(p * width), cols);
+            }
+            let last_chunk = ch + 1 == chunks;
+            let pc = Pass {
+                init: if ch == 0 { pass.init } else { Init::LoadC },
+                combine: if last_chunk {
+                    pass.combine
+                } else {
+                    Combine::Store
+                },
+                post: if last_chunk { pass.post } else { Post::None },
+                aux: pass.aux.wrapping_add(j0),
+            };
+            let ac = A {
+                ptr: a.ptr.add(p0 * a.cs),
+                ..a
+            };
+            let pb = panel.as_ptr();
+            match (nv, masked) {
+                (2, true) => nn_colblock::<S, 2, true>(m, len, ac, pb, width, pc, cc, ldc, mk),
+                (2, false) => nn_colblock::<S, 2, false>(m, len, ac, pb, width, pc, cc, ldc, mk),
+                (_, true) => nn_colblock::<S, 1, true>(m, len, ac, pb, width, pc, cc, ldc, mk),
+                (_, false) => nn_colblock::<S, 1, false>(m, len, ac, pb, width, pc, cc, ldc, mk),
+            }
         }
         col += nv;
     }
@@ -331,6 +460,9 @@ pub(crate) unsafe fn nn<S: Simd>(
         seg
     };
     let segments = if k == 0 { 1 } else { k / seg };
+    if segments > 1 && a.cs == 1 {
+        return nn_segs::<S>(m, n, seg, segments, a, b, bias, epi, c);
+    }
     for s in 0..segments {
         let combine = match (s, epi) {
             (0, Epilogue::None) => Combine::Store,
@@ -354,6 +486,144 @@ pub(crate) unsafe fn nn<S: Simd>(
         };
         let kk = if k == 0 { 0 } else { seg };
         pass_over::<S>(m, kk, n, a_s, b.add(s * seg * n), n, pass, c, n);
+    }
+}
+
+/// One `MR × NV` tile of a layer summed in `segs` segments of `seg` inputs, with its running sum
+/// in registers: `y = b + T₀` (or `T₀` without a bias), then `y = y + Tₛ` per segment, each
+/// `Tₛ` a fresh chain; then `tanh` if asked, and one store. The same operations as the
+/// pass-per-segment sweep, without storing and reloading `y` between segments.
+#[inline(always)]
+unsafe fn seg_tile<S: Simd, const MR: usize, const NV: usize, const MASKED: bool>(
+    seg: usize,
+    segs: usize,
+    a: A,
+    b: *const f32,
+    ldb: usize,
+    bias: *const f32,
+    tanh_out: bool,
+    c: *mut f32,
+    ldc: usize,
+    last: S::M,
+) {
+    let l = S::LANES;
+    let masked = |j: usize| MASKED && j == NV - 1;
+    let mut y = [[S::zero(); NV]; MR];
+    for s in 0..segs {
+        let p0 = s * seg;
+        let mut t = [[S::zero(); NV]; MR];
+        for p in p0..p0 + seg {
+            let brow = b.add(p * ldb);
+            let mut bv = [S::zero(); NV];
+            for (j, bj) in bv.iter_mut().enumerate() {
+                *bj = ld::<S>(brow.add(j * l), masked(j), last);
+            }
+            for (i, r) in t.iter_mut().enumerate() {
+                let av = S::splat(*a.ptr.add(i * a.rs + p * a.cs));
+                for (tij, &bj) in r.iter_mut().zip(bv.iter()) {
+                    *tij = if p == p0 {
+                        S::mul(av, bj)
+                    } else {
+                        S::fma(av, bj, *tij)
+                    };
+                }
+            }
+        }
+        for (yr, tr) in y.iter_mut().zip(t.iter()) {
+            for (j, (yij, &tij)) in yr.iter_mut().zip(tr.iter()).enumerate() {
+                *yij = if s > 0 {
+                    S::add(*yij, tij)
+                } else if bias.is_null() {
+                    tij
+                } else {
+                    S::add(ld::<S>(bias.add(j * l), masked(j), last), tij)
+                };
+            }
+        }
+    }
+    for (i, yr) in y.iter().enumerate() {
+        for (j, &v) in yr.iter().enumerate() {
+            let v = if tanh_out { tanh::<S>(v) } else { v };
+            st::<S>(c.add(i * ldc + j * l), v, masked(j), last);
+        }
+    }
+}
+
+/// Rows per [`seg_tile`]: its running sums and chains need `2·MR·NV` registers, plus `NV` of `W`
+/// and a broadcast — 15 of AVX2's 16 with `3 × 2`, 27 of AVX-512's and NEON's 32 with `6 × 2`.
+const fn seg_mr<S: Simd>() -> usize {
+    if S::LANES == 8 { 3 } else { 6 }
+}
+
+/// [`nn`] for a layer of several segments (`A` with unit column stride): [`seg_tile`]s over
+/// every column block and row tile.
+#[inline(always)]
+unsafe fn nn_segs<S: Simd>(
+    m: usize,
+    n: usize,
+    seg: usize,
+    segs: usize,
+    a: A,
+    b: *const f32,
+    bias: *const f32,
+    epi: Epilogue,
+    c: *mut f32,
+) {
+    let l = S::LANES;
+    let nvec = n.div_ceil(l);
+    let rem = n % l;
+    let last = S::mask(if rem == 0 { l } else { rem });
+    let full = S::mask(l);
+    let bias = if epi == Epilogue::None {
+        core::ptr::null()
+    } else {
+        bias
+    };
+    let th = epi == Epilogue::BiasTanh;
+    let mr_max = seg_mr::<S>();
+    let mut col = 0;
+    while col < nvec {
+        let nv = (nvec - col).min(2);
+        let masked = rem != 0 && col + nv == nvec;
+        let mk = if masked { last } else { full };
+        let (bb, bi) = (b.add(col * l), bias.wrapping_add(col * l));
+        let mut i = 0;
+        while i < m {
+            let mr = (m - i).min(mr_max);
+            let ai = A {
+                ptr: a.ptr.add(i * a.rs),
+                ..a
+            };
+            let cc = c.add(i * n + col * l);
+            macro_rules! tile {
+                ($mr:literal) => {
+                    match (nv, masked) {
+                        (2, true) => {
+                            seg_tile::<S, $mr, 2, true>(seg, segs, ai, bb, n, bi, th, cc, n, mk)
+                        }
+                        (2, false) => {
+                            seg_tile::<S, $mr, 2, false>(seg, segs, ai, bb, n, bi, th, cc, n, mk)
+                        }
+                        (_, true) => {
+                            seg_tile::<S, $mr, 1, true>(seg, segs, ai, bb, n, bi, th, cc, n, mk)
+                        }
+                        (_, false) => {
+                            seg_tile::<S, $mr, 1, false>(seg, segs, ai, bb, n, bi, th, cc, n, mk)
+                        }
+                    }
+                };
+            }
+            match mr {
+                1 => tile!(1),
+                2 => tile!(2),
+                3 => tile!(3),
+                4 => tile!(4),
+                5 => tile!(5),
+                _ => tile!(6),
+            }
+            i += mr;
+        }
+        col += nv;
     }
 }
 

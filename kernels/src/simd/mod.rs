@@ -3,8 +3,9 @@
 //!
 //! Everything here is `#[inline(always)]` and carries no `#[target_feature]` itself: it is
 //! inlined into the arch modules' `#[target_feature(enable = …)]` entry points, which is where the
-//! instruction set is switched on. The algorithms mirror [`crate::scalar`] step for step, except
-//! that products and sums are fused (`fma`) and the reduction order follows the vector lanes.
+//! instruction set is switched on. The algorithms perform [`crate::scalar`]'s operations (the
+//! reference arithmetic v2) in its order, one output per lane: every result is the reference's
+//! bits.
 //!
 //! # Safety contract of this module
 //! Every function here is `unsafe` for two reasons only: it must run on a CPU that has the
@@ -150,6 +151,14 @@ macro_rules! entry_points {
             *sum = unsafe { elementwise::softmax_unnormalized::<$S>(logits, inv_temp, out) };
         }
         /// # Safety
+        /// The CPU must support the features.
+        #[cfg(feature = "std")]
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn fma_chains_into(iters: usize, out: &mut f32) {
+            // SAFETY: registers only; features guaranteed by the caller.
+            *out = unsafe { elementwise::fma_chains::<$S>(iters) };
+        }
+        /// # Safety
         /// Targets below `v`, `logits` (and `dlogits`) cover `m*v`; the CPU must support the
         /// features.
         #[target_feature(enable = $feat)]
@@ -250,6 +259,25 @@ pub(crate) fn matmul_nt(
     let hp = h.map_or(core::ptr::null(), |h| h.as_ptr());
     let (dyp, wp, dxp) = (dy.as_ptr(), w.as_ptr(), dx.as_mut_ptr());
     on_simd_path!(k, matmul_nt(m, n, kk, dyp, wp, hp, dxp))
+}
+
+/// `iters` rounds of 12 independent vector FMA chains (the machine's
+/// FMA peak, for the benches); `None` on the scalar path. Returns (lanes, a value that depends
+/// on every chain).
+#[cfg(feature = "std")]
+pub(crate) fn fma_chains(k: Kernels, iters: usize) -> Option<(usize, f32)> {
+    let mut out = 0.0;
+    let lanes = match k.path() {
+        crate::Path::Avx512 => 16,
+        crate::Path::Avx2Fma => 8,
+        crate::Path::Neon => 4,
+        _ => 0,
+    };
+    let ran = {
+        let out = &mut out;
+        on_simd_path!(k, fma_chains_into(iters, out))
+    };
+    ran.then_some((lanes, out))
 }
 
 /// Safe wrapper for the slice kernels; each returns `false` on the scalar path.
