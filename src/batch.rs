@@ -98,3 +98,53 @@ impl Items<'_> {
         }
     }
 }
+
+/// Encodes `text` — items one per line (`\n`, an optional `\r` before it), empty lines skipped —
+/// as the symbol indices of `vocab` in `out`, each item followed by the end marker `0`: the
+/// layout of [`Items::U8`]. No heap and no shuffle (the file's order), for a device that trains on
+/// a list baked into its flash, and for the host that must match it. Returns the bytes written.
+///
+/// # Errors
+/// [`crate::VocabError::Unknown`] for a character not in `vocab` (or `.`, the end marker),
+/// [`crate::VocabError::BadIndex`] for a vocabulary of more than 256 symbols (an index would not
+/// fit a byte), [`crate::VocabError::TooManySymbols`] if `out` is too short (`needed` counts
+/// bytes).
+pub fn encode_lines(
+    text: &str,
+    vocab: crate::vocab::VocabView<'_>,
+    out: &mut [u8],
+) -> Result<usize, crate::VocabError> {
+    use crate::VocabError;
+    if vocab.len() > 256 {
+        return Err(VocabError::BadIndex(vocab.len()));
+    }
+    let mut n = 0;
+    let mut push = |b: u8, n: &mut usize| -> Result<(), VocabError> {
+        match out.get_mut(*n) {
+            Some(slot) => {
+                *slot = b;
+                *n += 1;
+                Ok(())
+            }
+            None => Err(VocabError::TooManySymbols {
+                needed: *n + 1,
+                capacity: out.len(),
+            }),
+        }
+    };
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        for c in line.chars() {
+            if c == '.' {
+                return Err(VocabError::Unknown(c));
+            }
+            let ix = vocab.encode(c)?;
+            push(ix as u8, &mut n)?;
+        }
+        push(0, &mut n)?;
+    }
+    Ok(n)
+}

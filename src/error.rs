@@ -28,6 +28,8 @@ pub enum TrainError {
     },
     /// The parameters have another shape than the workspace.
     Shape,
+    /// Gradients were asked of a workspace without gradient buffers (a lean workspace).
+    NoGradients,
 }
 
 impl TrainError {
@@ -38,6 +40,7 @@ impl TrainError {
             TrainError::Batch(e) => e.as_str(),
             TrainError::BatchTooLarge { .. } => "the batch exceeds the workspace capacity",
             TrainError::Shape => "the parameters have another shape than the workspace",
+            TrainError::NoGradients => "this workspace keeps no gradients (a lean workspace)",
         }
     }
 }
@@ -58,7 +61,7 @@ impl fmt::Display for TrainError {
                     "batch of {rows} rows exceeds the workspace capacity of {capacity}"
                 )
             }
-            TrainError::Shape => f.write_str(self.as_str()),
+            TrainError::Shape | TrainError::NoGradients => f.write_str(self.as_str()),
         }
     }
 }
@@ -225,6 +228,7 @@ impl fmt::Debug for TrainError {
                 .field("capacity", &capacity)
                 .finish(),
             TrainError::Shape => f.write_str("Shape"),
+            TrainError::NoGradients => f.write_str("NoGradients"),
         }
     }
 }

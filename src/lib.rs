@@ -71,6 +71,7 @@ pub mod checkpoint;
 #[cfg(feature = "std")]
 pub mod data;
 pub mod error;
+pub mod finetune;
 pub mod forward;
 #[cfg(feature = "safetensors")]
 pub mod interop;
@@ -92,7 +93,7 @@ pub use params::{Init, Params, ParamsView, ParamsViewMut};
 pub use sample::{SampleConfig, Sampler};
 pub use shape::{Shape, ShapeError};
 pub use table::TableView;
-pub use train::{Schedule, Workspace, WorkspaceMut};
+pub use train::{LeanWorkspace, Schedule, Workspace, WorkspaceMut};
 pub use vocab::{Vocab, VocabView};
 pub use weights::{Weights, WeightsError, WeightsView};
 

@@ -13,7 +13,7 @@
 
 use charmlp_kernels::{Index, KernelError, Kernels, Mat, MatMut};
 
-use crate::backward::{BackwardBufs, backward};
+use crate::backward::{BackwardBufs, backward, backward_sgd};
 use crate::error::TrainError;
 use crate::forward::{Activations, forward, rows_of};
 use crate::params::{Params, ParamsView, ParamsViewMut, const_shape};
@@ -30,7 +30,10 @@ pub struct WorkspaceMut<'a> {
     dlogits: &'a mut [f32],
     dpre: &'a mut [f32],
     demb: &'a mut [f32],
-    grads: ParamsViewMut<'a>,
+    shape: Shape,
+    /// The gradients of [`WorkspaceMut::loss_and_grad`]; none in a lean workspace (the step
+    /// applies each gradient as it is produced and needs no buffer for them).
+    grads: Option<ParamsViewMut<'a>>,
 }
 
 /// The lengths of a workspace's activation buffers for `capacity` rows of `shape`:
@@ -64,8 +67,34 @@ impl<'a> WorkspaceMut<'a> {
         buffers: Buffers<'a>,
         grads: ParamsViewMut<'a>,
     ) -> Result<Self, ShapeError> {
+        let shape = grads.shape();
+        Self::from_buffers(kernels, capacity, shape, buffers, Some(grads))
+    }
+
+    /// A workspace without gradient buffers (see [`LeanWorkspace`]): it trains
+    /// ([`WorkspaceMut::train_step`] applies each gradient as it is produced) but cannot
+    /// return gradients ([`WorkspaceMut::loss_and_grad`] is [`TrainError::NoGradients`]).
+    ///
+    /// # Errors
+    /// As [`WorkspaceMut::new`].
+    pub fn new_lean(
+        kernels: Kernels,
+        capacity: usize,
+        shape: Shape,
+        buffers: Buffers<'a>,
+    ) -> Result<Self, ShapeError> {
+        Self::from_buffers(kernels, capacity, shape, buffers, None)
+    }
+
+    fn from_buffers(
+        kernels: Kernels,
+        capacity: usize,
+        shape: Shape,
+        buffers: Buffers<'a>,
+        grads: Option<ParamsViewMut<'a>>,
+    ) -> Result<Self, ShapeError> {
         const NAMES: [&str; 6] = ["emb", "h", "logits", "dlogits", "dpre", "demb"];
-        let lens = workspace_lens(grads.shape(), capacity);
+        let lens = workspace_lens(shape, capacity);
         for ((name, want), b) in NAMES.iter().zip(lens).zip(&buffers) {
             Shape::check_len(name, want, b.len())?;
         }
@@ -79,13 +108,14 @@ impl<'a> WorkspaceMut<'a> {
             dlogits,
             dpre,
             demb,
+            shape,
             grads,
         })
     }
 
     /// The shape the buffers are for.
     pub fn shape(&self) -> Shape {
-        self.grads.shape()
+        self.shape
     }
 
     /// Rows per batch it holds.
@@ -98,9 +128,9 @@ impl<'a> WorkspaceMut<'a> {
         self.kernels
     }
 
-    /// The gradients of the last [`WorkspaceMut::loss_and_grad`].
-    pub fn grads(&self) -> ParamsView<'_> {
-        self.grads.as_view()
+    /// The gradients of the last [`WorkspaceMut::loss_and_grad`] (`None` in a lean workspace).
+    pub fn grads(&self) -> Option<ParamsView<'_>> {
+        self.grads.as_ref().map(|g| g.as_view())
     }
 
     /// Checks that `ctx` holds `n ≤ capacity` whole contexts and `targets` `n` targets.
@@ -138,6 +168,37 @@ impl<'a> WorkspaceMut<'a> {
         if p.shape() != self.shape() {
             return Err(TrainError::Shape);
         }
+        let loss = self.forward_loss(p, ctx, targets)?;
+        let k = self.kernels;
+        let Some(grads) = self.grads.as_mut() else {
+            return Err(TrainError::NoGradients);
+        };
+        backward(
+            k,
+            p,
+            ctx,
+            BackwardBufs {
+                emb: self.emb,
+                h: self.h,
+                dlogits: self.dlogits,
+                dpre: &mut *self.dpre,
+                demb: &mut *self.demb,
+            },
+            grads,
+        )?;
+        Ok(loss)
+    }
+
+    /// Forward pass and mean cross-entropy of a batch, leaving `dlogits` for the backward pass.
+    fn forward_loss(
+        &mut self,
+        p: &ParamsView<'_>,
+        ctx: &[Index],
+        targets: &[Index],
+    ) -> Result<f32, TrainError> {
+        if p.shape() != self.shape() {
+            return Err(TrainError::Shape);
+        }
         let n = self.batch_rows(ctx, targets)?;
         let (k, s) = (self.kernels, self.shape());
         forward(
@@ -152,21 +213,7 @@ impl<'a> WorkspaceMut<'a> {
         )?;
         let logits = Mat::prefix(self.logits, n, s.vocab())?;
         let dlogits = MatMut::prefix(&mut *self.dlogits, n, s.vocab())?;
-        let loss = k.cross_entropy(logits, targets, Some(dlogits))?;
-        backward(
-            k,
-            p,
-            ctx,
-            BackwardBufs {
-                emb: self.emb,
-                h: self.h,
-                dlogits: self.dlogits,
-                dpre: &mut *self.dpre,
-                demb: &mut *self.demb,
-            },
-            &mut self.grads,
-        )?;
-        Ok(loss)
+        Ok(k.cross_entropy(logits, targets, Some(dlogits))?)
     }
 
     /// One SGD step on a batch: forward, mean cross-entropy, manual backward, `p −= lr·g`.
@@ -184,14 +231,24 @@ impl<'a> WorkspaceMut<'a> {
         lr: f32,
         step: u64,
     ) -> Result<f32, TrainError> {
-        let loss = self.loss_and_grad(&p.as_view(), ctx, targets)?;
+        let loss = self.forward_loss(&p.as_view(), ctx, targets)?;
         if !loss.is_finite() {
             return Err(TrainError::NonFiniteLoss { step, loss });
         }
-        let k = self.kernels;
-        for (pt, gt) in p.tensors_mut().into_iter().zip(self.grads.tensors_mut()) {
-            k.sgd(pt, gt, lr)?;
-        }
+        // Each gradient applied as it is produced (the bits of the gradients, then `sgd`).
+        backward_sgd(
+            self.kernels,
+            p,
+            ctx,
+            BackwardBufs {
+                emb: self.emb,
+                h: self.h,
+                dlogits: self.dlogits,
+                dpre: &mut *self.dpre,
+                demb: &mut *self.demb,
+            },
+            lr,
+        )?;
         Ok(loss)
     }
 
@@ -285,6 +342,51 @@ impl<'a> WorkspaceMut<'a> {
     }
 }
 
+/// The activation buffers of a training step for `N` rows, owned: the storage shared by
+/// [`Workspace`] and [`LeanWorkspace`].
+#[derive(Debug, Clone)]
+struct StepBuffers<const V: usize, const IN: usize, const H: usize, const N: usize> {
+    emb: [[f32; IN]; N],
+    h: [[f32; H]; N],
+    logits: [[f32; V]; N],
+    dlogits: [[f32; V]; N],
+    dpre: [[f32; H]; N],
+    demb: [[f32; IN]; N],
+}
+
+impl<const V: usize, const IN: usize, const H: usize, const N: usize> StepBuffers<V, IN, H, N> {
+    const fn new() -> Self {
+        StepBuffers {
+            emb: [[0.0; IN]; N],
+            h: [[0.0; H]; N],
+            logits: [[0.0; V]; N],
+            dlogits: [[0.0; V]; N],
+            dpre: [[0.0; H]; N],
+            demb: [[0.0; IN]; N],
+        }
+    }
+
+    fn view<'a>(
+        &'a mut self,
+        kernels: Kernels,
+        shape: Shape,
+        grads: Option<ParamsViewMut<'a>>,
+    ) -> WorkspaceMut<'a> {
+        WorkspaceMut {
+            kernels,
+            capacity: N,
+            emb: self.emb.as_flattened_mut(),
+            h: self.h.as_flattened_mut(),
+            logits: self.logits.as_flattened_mut(),
+            dlogits: self.dlogits.as_flattened_mut(),
+            dpre: self.dpre.as_flattened_mut(),
+            demb: self.demb.as_flattened_mut(),
+            shape,
+            grads,
+        }
+    }
+}
+
 /// Everything a training step needs besides the parameters, for batches of up to `N` rows of
 /// the shape `(V, B, E, IN, H)`: fixed-size arrays, no heap.
 ///
@@ -301,12 +403,7 @@ pub struct Workspace<
 > {
     kernels: Kernels,
     steps: u64,
-    emb: [[f32; IN]; N],
-    h: [[f32; H]; N],
-    logits: [[f32; V]; N],
-    dlogits: [[f32; V]; N],
-    dpre: [[f32; H]; N],
-    demb: [[f32; IN]; N],
+    bufs: StepBuffers<V, IN, H, N>,
     grads: Params<V, B, E, IN, H>,
 }
 
@@ -346,44 +443,15 @@ impl<
         Workspace {
             kernels,
             steps: 0,
-            emb: [[0.0; IN]; N],
-            h: [[0.0; H]; N],
-            logits: [[0.0; V]; N],
-            dlogits: [[0.0; V]; N],
-            dpre: [[0.0; H]; N],
-            demb: [[0.0; IN]; N],
+            bufs: StepBuffers::new(),
             grads: Params::zeros(),
         }
     }
 
     /// The borrowed buffers, which run the step.
     pub fn view(&mut self) -> WorkspaceMut<'_> {
-        WorkspaceMut {
-            kernels: self.kernels,
-            capacity: N,
-            emb: self.emb.as_flattened_mut(),
-            h: self.h.as_flattened_mut(),
-            logits: self.logits.as_flattened_mut(),
-            dlogits: self.dlogits.as_flattened_mut(),
-            dpre: self.dpre.as_flattened_mut(),
-            demb: self.demb.as_flattened_mut(),
-            grads: self.grads.view_mut(),
-        }
-    }
-
-    /// Steps applied so far.
-    pub const fn steps(&self) -> u64 {
-        self.steps
-    }
-
-    /// Sets the step counter, e.g. when resuming.
-    pub fn set_steps(&mut self, steps: u64) {
-        self.steps = steps;
-    }
-
-    /// The kernels it runs.
-    pub const fn kernels(&self) -> Kernels {
-        self.kernels
+        self.bufs
+            .view(self.kernels, Self::SHAPE, Some(self.grads.view_mut()))
     }
 
     /// The gradients of the last step.
@@ -403,38 +471,6 @@ impl<
     ) -> Result<f32, TrainError> {
         self.view()
             .loss_and_grad(&p.view(), ctx.as_flattened(), targets)
-    }
-
-    /// One SGD step (see [`WorkspaceMut::train_step`]); counts it.
-    ///
-    /// # Errors
-    /// As [`WorkspaceMut::train_step`].
-    pub fn train_step(
-        &mut self,
-        p: &mut Params<V, B, E, IN, H>,
-        ctx: &[[Index; B]],
-        targets: &[Index],
-        lr: f32,
-    ) -> Result<f32, TrainError> {
-        let step = self.steps;
-        let loss =
-            self.view()
-                .train_step(&mut p.view_mut(), ctx.as_flattened(), targets, lr, step)?;
-        self.steps += 1;
-        Ok(loss)
-    }
-
-    /// See [`WorkspaceMut::loss`].
-    ///
-    /// # Errors
-    /// As [`WorkspaceMut::loss`].
-    pub fn loss(
-        &mut self,
-        p: &ParamsView<'_>,
-        ctx: &[[Index; B]],
-        targets: &[Index],
-    ) -> Result<f32, TrainError> {
-        self.view().loss(p, ctx.as_flattened(), targets)
     }
 }
 
@@ -503,8 +539,11 @@ impl WorkspaceBuf {
             dlogits,
             dpre,
             demb,
-            grads: ParamsViewMut::from_flat(self.shape, grads)
-                .unwrap_or_else(|_| unreachable!("sized by the shape")),
+            shape: self.shape,
+            grads: Some(
+                ParamsViewMut::from_flat(self.shape, grads)
+                    .unwrap_or_else(|_| unreachable!("sized by the shape")),
+            ),
         }
     }
 
@@ -550,6 +589,125 @@ impl WorkspaceBuf {
         Ok(loss)
     }
 }
+
+/// A training workspace without gradient buffers, for batches of up to `N` rows of the shape
+/// `(V, B, E, IN, H)`: fixed-size arrays, no heap, and a `const fn` constructor, so that firmware
+/// puts it in a `static` (never on the stack). Its [`LeanWorkspace::train_step`] applies each
+/// gradient as it is produced ([`crate::backward::backward_sgd`]) — the bits of
+/// [`Workspace::train_step`] — so it needs only the activations:
+/// `N·(2·IN + 2·H + 2·V)` floats (16.4 KB for the canonical model at `N = 8`, 2.1 KB at
+/// `N = 1`), against that plus a copy of the parameters for a [`Workspace`].
+#[derive(Debug, Clone)]
+pub struct LeanWorkspace<
+    const V: usize,
+    const B: usize,
+    const E: usize,
+    const IN: usize,
+    const H: usize,
+    const N: usize,
+> {
+    kernels: Kernels,
+    steps: u64,
+    bufs: StepBuffers<V, IN, H, N>,
+}
+
+impl<
+    const V: usize,
+    const B: usize,
+    const E: usize,
+    const IN: usize,
+    const H: usize,
+    const N: usize,
+> LeanWorkspace<V, B, E, IN, H, N>
+{
+    /// The shape (checked at compile time).
+    pub const SHAPE: Shape = const_shape::<V, B, E, IN, H>();
+
+    /// A zeroed workspace that runs `kernels` (a `const fn`: it can initialize a `static`).
+    pub const fn new(kernels: Kernels) -> Self {
+        let _ = Self::SHAPE;
+        LeanWorkspace {
+            kernels,
+            steps: 0,
+            bufs: StepBuffers::new(),
+        }
+    }
+
+    /// The borrowed buffers, which run the step.
+    pub fn view(&mut self) -> WorkspaceMut<'_> {
+        self.bufs.view(self.kernels, Self::SHAPE, None)
+    }
+}
+
+/// The methods [`Workspace`] and [`LeanWorkspace`] share: the step counter, the kernels, the
+/// loss and the counted SGD step, each over the type's `view()`.
+macro_rules! owned_workspace_methods {
+    ($ty:ident) => {
+        impl<
+            const V: usize,
+            const B: usize,
+            const E: usize,
+            const IN: usize,
+            const H: usize,
+            const N: usize,
+        > $ty<V, B, E, IN, H, N>
+        {
+            /// Steps applied so far.
+            pub const fn steps(&self) -> u64 {
+                self.steps
+            }
+
+            /// Sets the step counter, e.g. when resuming.
+            pub fn set_steps(&mut self, steps: u64) {
+                self.steps = steps;
+            }
+
+            /// The kernels it runs.
+            pub const fn kernels(&self) -> Kernels {
+                self.kernels
+            }
+
+            /// The mean loss of a batch (no update); see [`WorkspaceMut::loss`].
+            ///
+            /// # Errors
+            /// As [`WorkspaceMut::loss`].
+            pub fn loss(
+                &mut self,
+                p: &ParamsView<'_>,
+                ctx: &[[Index; B]],
+                targets: &[Index],
+            ) -> Result<f32, TrainError> {
+                self.view().loss(p, ctx.as_flattened(), targets)
+            }
+
+            /// One SGD step (see [`WorkspaceMut::train_step`]); counts it.
+            ///
+            /// # Errors
+            /// As [`WorkspaceMut::train_step`].
+            pub fn train_step(
+                &mut self,
+                p: &mut Params<V, B, E, IN, H>,
+                ctx: &[[Index; B]],
+                targets: &[Index],
+                lr: f32,
+            ) -> Result<f32, TrainError> {
+                let step = self.steps;
+                let loss = self.view().train_step(
+                    &mut p.view_mut(),
+                    ctx.as_flattened(),
+                    targets,
+                    lr,
+                    step,
+                )?;
+                self.steps += 1;
+                Ok(loss)
+            }
+        }
+    };
+}
+
+owned_workspace_methods!(Workspace);
+owned_workspace_methods!(LeanWorkspace);
 
 /// The learning rate as a function of the step.
 #[derive(Debug, Clone, Copy, PartialEq)]

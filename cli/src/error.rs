@@ -58,6 +58,8 @@ pub enum RunError {
     Train(TrainError),
     /// Sampling failed.
     Sample(SampleError),
+    /// Fine-tuning failed (a diverging step, a bad list).
+    FineTune(String),
     /// A name could not be scored.
     Score {
         /// The name.
@@ -152,6 +154,7 @@ impl fmt::Display for RunError {
             RunError::Train(e) => write!(f, "{e}"),
             RunError::Sample(e) => write!(f, "sampling: {e}"),
             RunError::Score { name, err } => write!(f, "cannot score {name:?}: {err}"),
+            RunError::FineTune(e) => write!(f, "fine-tuning: {e}"),
             RunError::Weights { path, err } => write!(f, "{}: {err}", path.display()),
             RunError::Table { path, err } => write!(f, "{}: {err}", path.display()),
             RunError::Checkpoint { path, err } => write!(f, "{}: {err}", path.display()),

@@ -15,6 +15,7 @@
 pub mod convert;
 pub mod error;
 pub mod eval;
+pub mod finetune;
 pub mod fsio;
 pub mod plots;
 pub mod progress;

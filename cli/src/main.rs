@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use charmlp_cli::{convert, eval, sample, sweep, train};
+use charmlp_cli::{convert, eval, finetune, sample, sweep, train};
 use clap::{Parser, Subcommand};
 
 /// Character-level MLP language models (Bengio 2003 / makemore part 2): train on any text,
@@ -25,6 +25,8 @@ enum Command {
     Score(sample::ScoreArgs),
     /// Evaluate a weights file on a dataset.
     Eval(eval::EvalArgs),
+    /// Fine-tune a weights file on a short list (what the on-device fine-tuning does).
+    Finetune(finetune::FineTuneArgs),
     /// Convert between .bin and .safetensors.
     Convert(convert::ConvertArgs),
     /// Reproduce the homework table, or search shapes under a budget.
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Command::Sample(a) => sample::main(&a),
         Command::Score(a) => sample::score_main(&a),
         Command::Eval(a) => eval::main(&a),
+        Command::Finetune(a) => finetune::main(&a),
         Command::Convert(a) => convert::main(&a),
         Command::Sweep(a) => sweep::main(&a),
     }

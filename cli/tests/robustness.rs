@@ -372,3 +372,64 @@ fn small_things_are_right() {
     assert_eq!(v.get("steps").and_then(|s| s.as_u64()), Some(300));
     let _ = fs::remove_dir_all(&d);
 }
+
+#[test]
+fn finetune_reports_the_crc_it_writes_and_refuses_bad_lists() {
+    let d = temp_dir("finetune");
+    let weights = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/template/weights.bin");
+    let list = d.join("list.txt");
+    // CRLF and an empty line are accepted (the loader's rules).
+    fs::write(&list, "zoe\r\nzara\n\nzed\n").unwrap();
+    let out = d.join("tuned.bin");
+    let run = |list: &Path, out: &Path| {
+        charmlp(&[
+            "finetune",
+            "--weights",
+            s(&weights),
+            "--list",
+            s(list),
+            "--steps",
+            "20",
+            "--batch",
+            "4",
+            "--samples",
+            "5",
+            "--out",
+            s(out),
+        ])
+    };
+    let o = run(&list, &out);
+    ok(&o);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("on 13 pairs"), "{stdout}");
+    let file = fs::read(&out).unwrap();
+    let crc = u32::from_le_bytes(file[file.len() - 4..].try_into().unwrap());
+    assert!(
+        stdout.contains(&format!("weights file CRC-32: {crc:08x}")),
+        "the printed CRC is not the written file's {crc:08x}: {stdout}"
+    );
+    // The same run again is the same file (seeded).
+    let again = d.join("again.bin");
+    ok(&run(&list, &again));
+    assert_eq!(fs::read(&again).unwrap(), file);
+
+    let before = snapshot(&d);
+    fs::write(d.join("accent.txt"), "zoë\n").unwrap();
+    refused(&run(&d.join("accent.txt"), &out), &["--list", "ë"]);
+    fs::write(d.join("empty.txt"), "\n\r\n").unwrap();
+    refused(
+        &run(&d.join("empty.txt"), &out),
+        &["--list", "at least one name"],
+    );
+    fs::write(d.join("binary.txt"), b"zo\xffe\n").unwrap();
+    refused(&run(&d.join("binary.txt"), &out), &["binary.txt", "UTF-8"]);
+    // An output that is a directory is refused before any training.
+    fs::create_dir_all(d.join("dir.bin")).unwrap();
+    refused(&run(&list, &d.join("dir.bin")), &["dir.bin"]);
+    let mut after = snapshot(&d);
+    for f in ["accent.txt", "empty.txt", "binary.txt"] {
+        after.remove(&d.join(f));
+    }
+    assert_eq!(after, before, "an output changed");
+    let _ = fs::remove_dir_all(&d);
+}

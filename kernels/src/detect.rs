@@ -163,30 +163,5 @@ pub fn detect() -> Path {
 /// that the paths it does not pick can be dropped from the binary).
 #[cfg(not(feature = "std"))]
 pub const fn detect() -> Path {
-    if cfg!(all(charmlp_arm_fpu, not(feature = "force-scalar"))) {
-        Path::CortexM
-    } else if cfg!(all(
-        target_arch = "x86_64",
-        target_feature = "avx512f",
-        target_feature = "avx2",
-        target_feature = "fma",
-        not(feature = "force-scalar")
-    )) {
-        Path::Avx512
-    } else if cfg!(all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma",
-        not(feature = "force-scalar")
-    )) {
-        Path::Avx2Fma
-    } else if cfg!(all(
-        target_arch = "aarch64",
-        target_feature = "neon",
-        not(feature = "force-scalar")
-    )) {
-        Path::Neon
-    } else {
-        Path::Scalar
-    }
+    crate::Kernels::for_target().path()
 }

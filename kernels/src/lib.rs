@@ -258,6 +258,40 @@ impl Kernels {
         }
     }
 
+    /// The fastest path this build's target guarantees, chosen at compile time (a `const fn`,
+    /// for `static` initializers in firmware): the Cortex-M FPU path on `thumbv7em`/`thumbv8m.main`
+    /// with `eabihf`, AVX2/AVX-512/NEON if the target enables them, else scalar. With `std`,
+    /// [`Kernels::best`] also detects what the CPU has at run time.
+    pub const fn for_target() -> Kernels {
+        let path = if cfg!(all(charmlp_arm_fpu, not(feature = "force-scalar"))) {
+            Path::CortexM
+        } else if cfg!(all(
+            target_arch = "x86_64",
+            target_feature = "avx512f",
+            target_feature = "avx2",
+            target_feature = "fma",
+            not(feature = "force-scalar")
+        )) {
+            Path::Avx512
+        } else if cfg!(all(
+            target_arch = "x86_64",
+            target_feature = "avx2",
+            target_feature = "fma",
+            not(feature = "force-scalar")
+        )) {
+            Path::Avx2Fma
+        } else if cfg!(all(
+            target_arch = "aarch64",
+            target_feature = "neon",
+            not(feature = "force-scalar")
+        )) {
+            Path::Neon
+        } else {
+            Path::Scalar
+        };
+        Kernels { path, threads: 1 }
+    }
+
     /// The scalar reference, available everywhere.
     pub const fn scalar() -> Kernels {
         Kernels {
@@ -415,6 +449,46 @@ impl Kernels {
         expect_dim("rows of h (= rows of dz)", dz.rows(), h.rows())?;
         expect_dim("columns of h (= columns of dz)", dz.cols(), h.cols())?;
         self.nt(dy, w, Some(h.as_slice()), dz.as_mut_slice());
+        Ok(())
+    }
+
+    /// `w ← w − lr·(xᵀ·dy)`: the weight gradient of [`Kernels::matmul_tn`] applied as an SGD
+    /// step as it is produced (each element `fma(−lr, g, w)`, the bits of `matmul_tn` then
+    /// [`Kernels::sgd`]) without a gradient buffer. `x` is `m×k`, `dy` is `m×n`, `w` is `k×n`.
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] if the dimensions disagree; nothing is written then.
+    pub fn matmul_tn_sgd(
+        self,
+        x: Mat<'_>,
+        dy: Mat<'_>,
+        mut w: MatMut<'_>,
+        lr: f32,
+    ) -> Result<(), KernelError> {
+        expect_dim("rows of dy (= rows of x)", x.rows(), dy.rows())?;
+        expect_dim("rows of w (= columns of x)", x.cols(), w.rows())?;
+        expect_dim("columns of w (= columns of dy)", dy.cols(), w.cols())?;
+        let (m, k, n) = (x.rows(), x.cols(), dy.cols());
+        let (xs, ds, ws) = (x.as_slice(), dy.as_slice(), w.as_mut_slice());
+        simd_or!(
+            simd::matmul_tn_sgd(self, m, k, n, xs, ds, ws, lr),
+            scalar::matmul_tn_sgd(m, k, n, xs, ds, ws, lr)
+        );
+        Ok(())
+    }
+
+    /// `b ← b − lr·Σ_rows dy`: [`Kernels::bias_grad`] applied as an SGD step (each element
+    /// `fma(−lr, g, b)`), without a gradient buffer.
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless `b` has as many elements as `dy` has columns.
+    pub fn bias_grad_sgd(self, dy: Mat<'_>, b: &mut [f32], lr: f32) -> Result<(), KernelError> {
+        expect_dim("length of b (= columns of dy)", dy.cols(), b.len())?;
+        let (m, n, ds) = (dy.rows(), dy.cols(), dy.as_slice());
+        simd_or!(
+            simd::bias_grad_sgd(self, m, n, ds, b, lr),
+            scalar::bias_grad_sgd(m, n, ds, b, lr)
+        );
         Ok(())
     }
 

@@ -434,3 +434,75 @@ fn wide_layers_are_the_reference_too() {
         );
     }
 }
+
+/// The fused weight and bias updates are, to the bit, the gradient then `sgd` of the
+/// reference, on every path (the canonical shapes, odd ones, and a wide one).
+#[test]
+fn fused_sgd_is_the_gradient_then_sgd() {
+    let mut s = 0x0dd5_eed5_0000_0001u64;
+    let mut data = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+            })
+            .collect()
+    };
+    for (m, k, n) in [
+        (32, 200, 27),
+        (32, 30, 200),
+        (1, 1, 1),
+        (7, 13, 65),
+        (3, 5, 4100),
+        (0, 4, 5),
+    ] {
+        let (x, dy, w) = (data(m * k), data(m * n), data(k * n));
+        let b = data(n);
+        for lr in [0.1f32, 0.01, 3.0] {
+            let r = charmlp_kernels::Kernels::scalar();
+            let mut g = vec![0.0f32; k * n];
+            r.matmul_tn(
+                Mat::new(&x, m, k).unwrap(),
+                Mat::new(&dy, m, n).unwrap(),
+                MatMut::new(&mut g, k, n).unwrap(),
+            )
+            .unwrap();
+            let mut want = w.clone();
+            r.sgd(&mut want, &g, lr).unwrap();
+            let mut gb = vec![0.0f32; n];
+            r.bias_grad(Mat::new(&dy, m, n).unwrap(), &mut gb).unwrap();
+            let mut want_b = b.clone();
+            r.sgd(&mut want_b, &gb, lr).unwrap();
+            for kern in all_paths() {
+                let mut got = w.clone();
+                kern.matmul_tn_sgd(
+                    Mat::new(&x, m, k).unwrap(),
+                    Mat::new(&dy, m, n).unwrap(),
+                    MatMut::new(&mut got, k, n).unwrap(),
+                    lr,
+                )
+                .unwrap();
+                assert!(
+                    got.iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{} tn_sgd {m}x{k}x{n}",
+                    kern.path().name()
+                );
+                let mut got_b = b.clone();
+                kern.bias_grad_sgd(Mat::new(&dy, m, n).unwrap(), &mut got_b, lr)
+                    .unwrap();
+                assert!(
+                    got_b
+                        .iter()
+                        .zip(&want_b)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{} bias_sgd {m}x{n}",
+                    kern.path().name()
+                );
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@
 
 use crc::{CRC_32_ISO_HDLC, Crc};
 
-const CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
+pub(crate) const CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
 
 /// The CRC-32 of `data` (`crc32(b"123456789") == 0xCBF4_3926`). A `const fn`: weights baked into
 /// firmware are checked at compile time.

@@ -38,7 +38,7 @@ pub fn run<W: Write>(con: &mut Console<W>) -> Result<(), &'static str> {
         let ctx = black_box([0, 0, c]);
         let (mut emb, mut h) = ([0.0f32; IN], [0.0f32; H]);
         let (mut logits, mut weights) = ([0.0f32; V], [0.0f32; V]);
-        super::insn_restart();
+        super::insn::insn_restart();
         k.embed_gather(p.c(), &ctx, MatMut::row_vector(&mut emb))
             .map_err(err)?;
         insn_embed();

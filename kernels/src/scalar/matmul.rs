@@ -191,6 +191,52 @@ pub fn matmul_tn(m: usize, k: usize, n: usize, x: &[f32], dy: &[f32], dw: &mut [
     }
 }
 
+/// Columns per stack block of [`matmul_tn_sgd`] and [`bias_grad_sgd`].
+const SGD_COLS: usize = 64;
+
+/// `W[k×n] ← W − lr·(Xᵀ·dY)`, each element `fma(−lr, g, w)` with `g` the chain of
+/// [`matmul_tn`]: the SGD update applied as the weight gradient is produced, with the bits of
+/// `matmul_tn` then [`super::sgd`], and no gradient buffer.
+pub fn matmul_tn_sgd(m: usize, k: usize, n: usize, x: &[f32], dy: &[f32], w: &mut [f32], lr: f32) {
+    // With no rows every gradient is 0 and `fma(−lr, 0, w) = w`.
+    if m == 0 || n == 0 {
+        return;
+    }
+    for (i, wr) in w.chunks_exact_mut(n).take(k).enumerate() {
+        for (jb, wb) in wr.chunks_mut(SGD_COLS).enumerate() {
+            let j0 = jb * SGD_COLS;
+            let mut acc = [0.0f32; SGD_COLS];
+            for r in 0..m {
+                let xv = x[r * k + i];
+                let dyr = &dy[r * n + j0..r * n + j0 + wb.len()];
+                for (a, &g) in acc.iter_mut().zip(dyr) {
+                    *a = if r == 0 { xv * g } else { fma(xv, g, *a) };
+                }
+            }
+            for (wv, &g) in wb.iter_mut().zip(&acc) {
+                *wv = fma(-lr, g, *wv);
+            }
+        }
+    }
+}
+
+/// `b[n] ← b − lr·Σ_rows dY`, each element `fma(−lr, g, b)` with `g = ((0 + dY₀) + dY₁) + …`
+/// ([`bias_grad`]'s sum), no gradient buffer.
+pub fn bias_grad_sgd(m: usize, n: usize, dy: &[f32], b: &mut [f32], lr: f32) {
+    for (jb, bb) in b[..n].chunks_mut(SGD_COLS).enumerate() {
+        let j0 = jb * SGD_COLS;
+        let mut acc = [0.0f32; SGD_COLS];
+        for r in dy.chunks_exact(n).take(m) {
+            for (a, &g) in acc.iter_mut().zip(&r[j0..j0 + bb.len()]) {
+                *a += g;
+            }
+        }
+        for (bv, &g) in bb.iter_mut().zip(&acc) {
+            *bv = fma(-lr, g, *bv);
+        }
+    }
+}
+
 /// `dX[m×k] = dY[m×n] · Wᵀ` for `W[k×n]` (the input gradient), overwriting `dX`: each element the
 /// chain over the `n` columns; if `h` is given (`h[m×k]`, the layer's tanh output) it is then
 /// multiplied by `fma(−h, h, 1) = 1 − h²`.

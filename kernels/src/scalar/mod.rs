@@ -25,7 +25,9 @@ pub use add::{add, add_assign};
 pub use embed::{embed_gather, embed_scatter_add};
 pub use exp::{EXP_MAX_ARG, EXP_MIN_ARG, exp};
 pub use fma::fma;
-pub use matmul::{COLS, Epilogue, bias_grad, matmul_nn, matmul_nt, matmul_tn};
+pub use matmul::{
+    COLS, Epilogue, bias_grad, bias_grad_sgd, matmul_nn, matmul_nt, matmul_tn, matmul_tn_sgd,
+};
 pub use sgd::sgd;
 pub use softmax::{cross_entropy, softmax, softmax_unnormalized};
 pub use tanh::{TANH_C, TANH_D, TANH_Q, tanh, tanh_backward};

@@ -118,8 +118,27 @@ pub(crate) unsafe fn sgd<S: Simd>(p: &mut [f32], g: &[f32], lr: f32) {
 /// `db = column sums of dy[m×n]`.
 #[inline(always)]
 pub(crate) unsafe fn bias_grad<S: Simd>(m: usize, n: usize, dy: &[f32], db: &mut [f32]) {
-    debug_assert!(dy.len() >= m * n && db.len() >= n);
-    let (yp, bp) = (dy.as_ptr(), db.as_mut_ptr());
+    column_sums::<S>(m, n, dy, db, None);
+}
+
+/// `b ← fma(−lr, column sums of dy[m×n], b)`.
+#[inline(always)]
+pub(crate) unsafe fn bias_grad_sgd<S: Simd>(
+    m: usize,
+    n: usize,
+    dy: &[f32],
+    b: &mut [f32],
+    lr: f32,
+) {
+    column_sums::<S>(m, n, dy, b, Some(lr));
+}
+
+/// The column sums of `dy[m×n]`, stored into `out` (`lr` none) or applied to it as an SGD step
+/// `out ← fma(−lr, sum, out)`.
+#[inline(always)]
+unsafe fn column_sums<S: Simd>(m: usize, n: usize, dy: &[f32], out: &mut [f32], lr: Option<f32>) {
+    debug_assert!(dy.len() >= m * n && out.len() >= n);
+    let (yp, op) = (dy.as_ptr(), out.as_mut_ptr());
     let mut j = 0;
     while j < n {
         let w = (n - j).min(S::LANES);
@@ -128,7 +147,10 @@ pub(crate) unsafe fn bias_grad<S: Simd>(m: usize, n: usize, dy: &[f32], db: &mut
         for r in 0..m {
             acc = S::add(acc, S::load_m(yp.add(r * n + j), mask));
         }
-        S::store_m(bp.add(j), acc, mask);
+        if let Some(lr) = lr {
+            acc = S::fnma(S::splat(lr), acc, S::load_m(op.add(j), mask));
+        }
+        S::store_m(op.add(j), acc, mask);
         j += S::LANES;
     }
 }

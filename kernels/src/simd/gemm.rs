@@ -54,6 +54,8 @@ enum Combine {
     Bias,
     /// `C = C + t`.
     AddC,
+    /// `C = fma(−lr, t, C)`: the SGD update of a weight by its gradient `t`.
+    Sgd,
 }
 
 /// What happens to the combined value before it is stored.
@@ -77,6 +79,8 @@ struct Pass {
     /// The bias (for [`Combine::Bias`]) or `h` (for [`Post::TanhBackward`]), at the tile's
     /// first column (and row, for `h`).
     aux: *const f32,
+    /// The learning rate of [`Combine::Sgd`].
+    lr: f32,
 }
 
 /// Loads a (possibly masked) register.
@@ -116,6 +120,7 @@ unsafe fn finish<S: Simd>(
         Combine::Store => t,
         Combine::Bias => S::add(ld::<S>(pass.aux.add(j * S::LANES), masked, last), t),
         Combine::AddC => S::add(ld::<S>(at, masked, last), t),
+        Combine::Sgd => S::fnma(S::splat(pass.lr), t, ld::<S>(at, masked, last)),
     };
     let v = match pass.post {
         Post::None => v,
@@ -279,7 +284,9 @@ unsafe fn pass_over<S: Simd>(
     c: *mut f32,
     ldc: usize,
 ) {
-    if ldb >= PACK_MIN_LDB && k > PACK_MIN_K && pass.combine != Combine::AddC {
+    // (Packing stores partial chains in `C`: not for passes that read `C`'s old value.)
+    let reads_c = matches!(pass.combine, Combine::AddC | Combine::Sgd);
+    if ldb >= PACK_MIN_LDB && k > PACK_MIN_K && !reads_c {
         return pass_packed::<S>(m, k, n, a, b, ldb, pass, c, ldc);
     }
     if ldc >= PACK_MIN_LDB && m > ROW_PANEL {
@@ -416,6 +423,7 @@ unsafe fn pass_packed<S: Simd>(
                 },
                 post: if last_chunk { pass.post } else { Post::None },
                 aux: pass.aux.wrapping_add(j0),
+                lr: pass.lr,
             };
             let ac = A {
                 ptr: a.ptr.add(p0 * a.cs),
@@ -479,6 +487,7 @@ pub(crate) unsafe fn nn<S: Simd>(
             combine,
             post,
             aux: bias,
+            lr: 0.0,
         };
         let a_s = A {
             ptr: a.ptr.add(s * seg * a.cs),
@@ -627,6 +636,36 @@ unsafe fn nn_segs<S: Simd>(
     }
 }
 
+/// `W[k×n] ← fma(−lr, Xᵀ·dY, W)` element by element (`X[m×k]` read through `a` with swapped
+/// strides, `dY[m×n]`): the weight gradient's chains, then the SGD update in the tile's
+/// epilogue — no gradient buffer.
+///
+/// # Safety
+/// As [`nn`] with `c = w`.
+#[inline(always)]
+pub(crate) unsafe fn tn_sgd<S: Simd>(
+    k: usize,
+    m: usize,
+    n: usize,
+    a: A,
+    dy: *const f32,
+    w: *mut f32,
+    lr: f32,
+) {
+    if k == 0 || n == 0 || m == 0 {
+        // No rows: every gradient is 0 and `fma(−lr, 0, w) = w`.
+        return;
+    }
+    let pass = Pass {
+        init: Init::Mul,
+        combine: Combine::Sgd,
+        post: Post::None,
+        aux: core::ptr::null(),
+        lr,
+    };
+    pass_over::<S>(k, m, n, a, dy, n, pass, w, n);
+}
+
 /// Reduction rows per chunk of [`nt`]'s packed panel.
 const NT_CHUNK: usize = 128;
 /// Row stride of the packed panel: two registers of up to 16 lanes.
@@ -691,6 +730,7 @@ pub(crate) unsafe fn nt<S: Simd>(
                     Post::None
                 },
                 aux: h.wrapping_add(j0),
+                lr: 0.0,
             };
             let a = A {
                 ptr: dy.add(p0),

@@ -111,6 +111,28 @@ macro_rules! entry_points {
             unsafe { gemm::nt::<$S>(m, n, k, dy, w, h, dx) }
         }
         /// # Safety
+        /// See [`gemm::tn_sgd`]; the CPU must support the features this function enables.
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn matmul_tn_sgd(
+            k: usize,
+            m: usize,
+            n: usize,
+            a: gemm::A,
+            dy: *const f32,
+            w: *mut f32,
+            lr: f32,
+        ) {
+            // SAFETY: forwarded contract.
+            unsafe { gemm::tn_sgd::<$S>(k, m, n, a, dy, w, lr) }
+        }
+        /// # Safety
+        /// `dy.len() >= m*n`, `b.len() >= n`; the CPU must support the features.
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn bias_grad_sgd(m: usize, n: usize, dy: &[f32], b: &mut [f32], lr: f32) {
+            // SAFETY: forwarded contract.
+            unsafe { elementwise::bias_grad_sgd::<$S>(m, n, dy, b, lr) }
+        }
+        /// # Safety
         /// `dy.len() >= m*n`, `db.len() >= n`; the CPU must support the features.
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn bias_grad(m: usize, n: usize, dy: &[f32], db: &mut [f32]) {
@@ -278,6 +300,42 @@ pub(crate) fn fma_chains(k: Kernels, iters: usize) -> Option<(usize, f32)> {
         on_simd_path!(k, fma_chains_into(iters, out))
     };
     ran.then_some((lanes, out))
+}
+
+/// Safe wrapper: `W[k×n] ← fma(−lr, Xᵀ·dY, W)` for `X[m×k]`, `dY[m×n]`; `false` on the scalar
+/// path.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul_tn_sgd(
+    kern: Kernels,
+    m: usize,
+    k: usize,
+    n: usize,
+    x: &[f32],
+    dy: &[f32],
+    w: &mut [f32],
+    lr: f32,
+) -> bool {
+    assert!(x.len() >= m * k && dy.len() >= m * n && w.len() >= k * n);
+    let a = gemm::A {
+        ptr: x.as_ptr(),
+        rs: 1,
+        cs: k,
+    };
+    let (dyp, wp) = (dy.as_ptr(), w.as_mut_ptr());
+    on_simd_path!(kern, matmul_tn_sgd(k, m, n, a, dyp, wp, lr))
+}
+
+/// Safe wrapper: `b ← fma(−lr, Σ_rows dY, b)`; `false` on the scalar path.
+pub(crate) fn bias_grad_sgd(
+    k: Kernels,
+    m: usize,
+    n: usize,
+    dy: &[f32],
+    b: &mut [f32],
+    lr: f32,
+) -> bool {
+    assert!(dy.len() >= m * n && b.len() >= n);
+    on_simd_path!(k, bias_grad_sgd(m, n, dy, b, lr))
 }
 
 /// Safe wrapper for the slice kernels; each returns `false` on the scalar path.
