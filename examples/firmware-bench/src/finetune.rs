@@ -11,6 +11,7 @@
 //!
 //! Feature `small` (the Cortex-M0, 16 KiB of RAM): a homework-size model (`small.bin`: B=3,
 //! E=4, H=10, 535 parameters), the first 100 names of the list, 40 steps and 20 samples.
+//! Feature `batch1`: minibatches of one row (the canonical model's smallest RAM).
 
 #![no_std]
 #![no_main]
@@ -39,7 +40,11 @@ const CFG: (u64, f32, usize) = (400, 0.01, 200);
 #[cfg(feature = "small")]
 const CFG: (u64, f32, usize) = (40, 0.1, 20);
 
+/// The minibatch (feature `batch1`: one row, the smallest RAM).
+#[cfg(not(feature = "batch1"))]
 const BATCH: usize = 8;
+#[cfg(feature = "batch1")]
+const BATCH: usize = 1;
 /// Steps timed after the report, for the instructions per step.
 const STEPS_TIMED: u64 = 4;
 
