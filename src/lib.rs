@@ -24,8 +24,10 @@
 //! | [`params`] | parameter views and owners, initialization | no_std |
 //! | [`weights`] | the versioned, CRC-checked file; zero-copy reader; writer (`std`) | no_std |
 //! | [`sample`] | [`Sampler`]: temperature, top-k, `Xoshiro128PlusPlus` | no_std |
+//! | [`finetune`] | fine-tuning on a list and sampling before and after (device and host) | no_std |
+//! | [`int8`] | quantization (`std`), the int8 file, the integer-only forward pass and sampler | no_std |
 //! | [`checkpoint`] | the checkpoint file (format 2): a run's state, CRC-covered | no_std |
-//! | [`charmlp_kernels`] | the numeric kernels: scalar reference + AVX2/AVX-512/NEON | no_std |
+//! | [`charmlp_kernels`] | the numeric kernels: scalar reference + AVX2/AVX-512/NEON/Cortex-M | no_std |
 //!
 //! ## Shapes: one implementation, two kinds of owners
 //!
@@ -73,6 +75,7 @@ pub mod data;
 pub mod error;
 pub mod finetune;
 pub mod forward;
+pub mod int8;
 #[cfg(feature = "safetensors")]
 pub mod interop;
 pub mod params;

@@ -14,9 +14,9 @@ use crate::error::{FlagError, RunError};
 use crate::eval::MAX_WEIGHTS_BYTES;
 use crate::fsio::{read_capped, write_atomic};
 
-/// Convert charmlp weights (.bin) ↔ safetensors (.safetensors), or compute a weights file's
-/// per-position layer-1 table (.bin → .table, for `sample --table` and `include_weights!`); the
-/// direction comes from the file extensions.
+/// Convert charmlp weights (.bin) ↔ safetensors (.safetensors), compute a weights file's
+/// per-position layer-1 table (.bin → .table, for `sample --table` and `include_weights!`), or
+/// quantize it (`--quantize int8`, .bin → .bin); the direction comes from the file extensions.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "convert", version = crate::VERSION, long_version = crate::long_version())]
 pub struct ConvertArgs {
@@ -28,6 +28,59 @@ pub struct ConvertArgs {
     /// has no `vocab` metadata. Default: the lecture's, '.' then a–z.
     #[arg(long)]
     vocab: Option<String>,
+    /// Quantize an f32 weights file (.bin) to an int8 one (.bin, format version 2): symmetric
+    /// int8 weights with per-unit scales, integer-only sampling (see the README).
+    #[arg(long, value_enum)]
+    quantize: Option<Quantize>,
+}
+
+/// The quantized formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Quantize {
+    /// int8 weights, int32 sums, lookup-table tanh and softmax.
+    Int8,
+}
+
+/// `convert --quantize int8 IN.bin OUT.bin`.
+fn quantize(a: &ConvertArgs) -> Result<String, RunError> {
+    if a.vocab.is_some()
+        || ext(&a.input).as_deref() != Some("bin")
+        || ext(&a.output).as_deref() != Some("bin")
+    {
+        return Err(FlagError {
+            flag: "--quantize",
+            value: format!("{} {}", a.input.display(), a.output.display()),
+            expected: "an f32 .bin file in, a .bin file out, and no --vocab",
+        }
+        .into());
+    }
+    let bytes = read_capped(&a.input, MAX_WEIGHTS_BYTES)?;
+    let werr = |err| RunError::Weights {
+        path: a.input.clone(),
+        err,
+    };
+    let out = quantized_bytes(&bytes).map_err(werr)?;
+    write_atomic(&a.output, &out)?;
+    Ok(format!(
+        "quantized {} ({} bytes, f32) → {} ({} bytes, int8)",
+        a.input.display(),
+        bytes.len(),
+        a.output.display(),
+        out.len()
+    ))
+}
+
+/// The int8 file of an f32 weights file's bytes (also used by `train --int8`).
+///
+/// # Errors
+/// The f32 file's [`charmlp::WeightsError`], or [`charmlp::WeightsError::Quantization`].
+pub fn quantized_bytes(f32_file: &[u8]) -> Result<Vec<u8>, charmlp::WeightsError> {
+    let w = WeightsView::parse(f32_file)?;
+    let vocab = charmlp::VocabBuf::from_symbols(w.vocab_str().chars())
+        .map_err(|_| charmlp::WeightsError::MissingTerminator)?;
+    let mut p = ParamsBuf::zeros(w.shape()).map_err(charmlp::WeightsError::Shape)?;
+    w.copy_params(&mut p.view_mut())?;
+    charmlp::int8::quantize(&p.view(), vocab.view())
 }
 
 fn ext(p: &Path) -> Option<String> {
@@ -42,6 +95,9 @@ fn ext(p: &Path) -> Option<String> {
 /// [`RunError::Flag`] for extensions that name no direction or `--vocab` on export,
 /// [`RunError::Io`], [`RunError::Interop`].
 pub fn convert(a: &ConvertArgs) -> Result<String, RunError> {
+    if a.quantize.is_some() {
+        return quantize(a);
+    }
     let (i, o) = (ext(&a.input), ext(&a.output));
     let ierr = |err| RunError::Interop {
         path: a.input.clone(),

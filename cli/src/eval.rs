@@ -5,9 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use charmlp::batch::Items;
 use charmlp::checkpoint::SplitMode;
 use charmlp::data::{DEFAULT_MAX_BYTES, LoadOptions};
-use charmlp::{Index, Kernels, ParamsBuf, VocabBuf, WeightsView, WorkspaceBuf};
+use charmlp::int8::{QuantVecs, QuantView};
+use charmlp::{Index, Kernels, ParamsBuf, Shape, VocabBuf, WeightsView, WorkspaceBuf};
 use clap::Parser;
 use serde::Serialize;
 
@@ -33,6 +35,8 @@ pub struct EvalReport {
     pub hidden: usize,
     /// Parameter count.
     pub params: usize,
+    /// The file's weights: `f32`, or `int8` (a quantized model, format version 2).
+    pub dtype: &'static str,
     /// Items (non-empty lines) in the data file.
     pub items: usize,
     /// (context, target) pairs in the data file.
@@ -102,11 +106,41 @@ pub fn evaluate(a: &EvalArgs) -> Result<EvalReport, RunError> {
         path: a.weights.clone(),
         err,
     };
+    let kernels = Kernels::best();
+    if charmlp::int8::is_int8(&bytes) {
+        let q = QuantView::parse(&bytes).map_err(werr)?;
+        let vocab = VocabBuf::from_symbols(q.vocab_str().chars())
+            .map_err(|_| werr(charmlp::WeightsError::MissingTerminator))?;
+        let mut scratch = QuantVecs::new(q.shape());
+        return report(a, q.shape(), vocab.view(), "int8", kernels, |items| {
+            Ok(charmlp::int8::items_loss(kernels, &q, items, &mut scratch.view())? as f32)
+        });
+    }
     let w = WeightsView::parse(&bytes).map_err(werr)?;
     let vocab = VocabBuf::from_symbols(w.vocab_str().chars())
         .map_err(|_| werr(charmlp::WeightsError::MissingTerminator))?;
     let mut p = ParamsBuf::zeros(w.shape())?;
     w.copy_params(&mut p.view_mut()).map_err(werr)?;
+    let s = w.shape();
+    let mut ws = WorkspaceBuf::new(kernels, s, EVAL_ROWS)?;
+    let mut ctx: Vec<Index> = vec![0; EVAL_ROWS * s.block()];
+    let mut tgt: Vec<Index> = vec![0; EVAL_ROWS];
+    let view = p.view();
+    let mut wv = ws.view();
+    report(a, s, vocab.view(), "f32", kernels, |items| {
+        Ok(wv.items_loss(&view, items, &mut ctx, &mut tgt)?)
+    })
+}
+
+/// Loads `a.data` for `vocab` and measures `loss` on every pair and on each split.
+fn report(
+    a: &EvalArgs,
+    s: Shape,
+    vocab: charmlp::VocabView<'_>,
+    dtype: &'static str,
+    kernels: Kernels,
+    mut loss: impl FnMut(Items<'_>) -> Result<f32, RunError>,
+) -> Result<EvalReport, RunError> {
     let opts = LoadOptions {
         max_bytes: DEFAULT_MAX_BYTES,
         split_mode: if a.python_split {
@@ -116,23 +150,15 @@ pub fn evaluate(a: &EvalArgs) -> Result<EvalReport, RunError> {
         },
         split_seed: a.split_seed,
     };
-    let corpus =
-        crate::load_corpus(&a.data, Some(vocab.view()), &opts).map_err(|err| RunError::Data {
-            path: a.data.clone(),
-            err,
-        })?;
-    let kernels = Kernels::best();
-    let s = w.shape();
-    let mut ws = WorkspaceBuf::new(kernels, s, EVAL_ROWS)?;
-    let mut ctx: Vec<Index> = vec![0; EVAL_ROWS * s.block()];
-    let mut tgt: Vec<Index> = vec![0; EVAL_ROWS];
-    let view = p.view();
-    let mut wv = ws.view();
-    let mut loss = |items: charmlp::batch::Items<'_>| -> Result<Option<f32>, RunError> {
+    let corpus = crate::load_corpus(&a.data, Some(vocab), &opts).map_err(|err| RunError::Data {
+        path: a.data.clone(),
+        err,
+    })?;
+    let mut loss = |items: Items<'_>| -> Result<Option<f32>, RunError> {
         if items.is_empty() {
             return Ok(None);
         }
-        Ok(Some(wv.items_loss(&view, items, &mut ctx, &mut tgt)?))
+        loss(items).map(Some)
     };
     let all_loss = loss(corpus.all())?.unwrap_or(f32::NAN);
     let (train_loss, dev_loss, test_loss) = (
@@ -142,11 +168,12 @@ pub fn evaluate(a: &EvalArgs) -> Result<EvalReport, RunError> {
     );
     Ok(EvalReport {
         vocab_size: s.vocab(),
-        symbols: w.symbols(),
+        symbols: vocab.len(),
         block: s.block(),
         emb: s.emb(),
         hidden: s.hidden(),
         params: s.param_count(),
+        dtype,
         items: corpus.items(),
         pairs: corpus.all().pairs(),
         split_seed: a.split_seed,
@@ -171,11 +198,12 @@ pub fn main(a: &EvalArgs) -> ExitCode {
     };
     let f = |x: Option<f32>| x.map_or_else(|| "n/a".into(), |x| format!("{x:.4}"));
     let text = format!(
-        "V={} block={} emb={} hidden={} on {} ({} items, {} pairs, split seed {})\nall {:.4}  train {}  dev {}  test {}\n",
+        "V={} block={} emb={} hidden={} {} on {} ({} items, {} pairs, split seed {})\nall {:.4}  train {}  dev {}  test {}\n",
         r.vocab_size,
         r.block,
         r.emb,
         r.hidden,
+        r.dtype,
         a.data.display(),
         r.items,
         r.pairs,

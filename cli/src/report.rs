@@ -35,6 +35,12 @@ pub struct Report {
     pub dev_loss: Option<f32>,
     /// Mean loss on the full test split.
     pub test_loss: Option<f32>,
+    /// With `--int8`: the int8 quantization's mean loss on the full dev split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub int8_dev_loss: Option<f32>,
+    /// With `--int8`: the same on the test split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub int8_test_loss: Option<f32>,
     /// The kernel path that ran.
     pub kernel: &'static str,
     /// Sampled names.

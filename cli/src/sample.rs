@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use charmlp::data::LoadOptions;
+use charmlp::int8::{QuantSampler, QuantVecs, QuantView};
 use charmlp::sample::SampleVecs;
 use charmlp::table::{TableView, table_len};
 use charmlp::weights::TableFile;
@@ -248,16 +249,62 @@ fn stdout_err(err: io::Error) -> RunError {
     }
 }
 
+/// Names `0..count` of an int8 file (`charmlp convert --quantize int8`), on every core: the
+/// integer sampler, whose names equal the firmware's for the same file and settings.
+fn sample_int8(a: &SampleArgs, bytes: &[u8], cfg: SampleConfig) -> Result<Vec<String>, RunError> {
+    use rayon::prelude::*;
+    let m = &a.model;
+    for (flag, given) in [
+        ("--table", m.table.is_some()),
+        ("--prefix", !a.prefix.is_empty()),
+    ] {
+        if given {
+            return Err(crate::error::FlagError {
+                flag,
+                value: "an int8 weights file".into(),
+                expected: "used with f32 weights files only (int8 sampling has no table or prefix yet)",
+            }
+            .into());
+        }
+    }
+    let werr = |err| RunError::Weights {
+        path: m.weights.clone(),
+        err,
+    };
+    let q = QuantView::parse(bytes).map_err(werr)?;
+    let vocab = VocabBuf::from_symbols(q.vocab_str().chars())
+        .map_err(|_| werr(charmlp::WeightsError::MissingTerminator))?;
+    let kernels = match m.kernel {
+        KernelArg::Scalar => Kernels::scalar(),
+        KernelArg::Best => Kernels::best(),
+    };
+    let s = QuantSampler::new(q, vocab.view(), kernels, a.seed, cfg)?;
+    let chunks: Vec<(u64, usize)> = (0..a.count)
+        .step_by(CHUNK)
+        .map(|at| (at as u64, CHUNK.min(a.count - at)))
+        .collect();
+    let parts: Result<Vec<Vec<String>>, charmlp::SampleError> = chunks
+        .par_iter()
+        .map(|&(first, n)| {
+            let mut scratch = QuantVecs::new(q.shape());
+            (first..first + n as u64)
+                .map(|i| {
+                    let mut name = String::new();
+                    s.name(i, &mut scratch.view(), |c| name.push(c))?;
+                    Ok(name)
+                })
+                .collect()
+        })
+        .collect();
+    Ok(parts?.into_iter().flatten().collect())
+}
+
 fn run(a: &SampleArgs) -> Result<(), RunError> {
-    let m = Model::load(&a.model)?;
     let cfg = SampleConfig {
         temperature: a.temperature,
         top_k: a.top_k,
         max_len: a.max_len,
     };
-    // Validates the settings and the prefix before any thread starts.
-    let mut probe = m.sampler(a.seed, cfg)?;
-    probe.sample_prefixed(&a.prefix, |_| {})?;
     let corpus = match &a.data {
         Some(path) => {
             let opts = LoadOptions {
@@ -274,7 +321,28 @@ fn run(a: &SampleArgs) -> Result<(), RunError> {
         }
         None => None,
     };
-    let names = m.sample_many(a.seed, cfg, &a.prefix, a.count)?;
+    let head = read_capped(&a.model.weights, MAX_WEIGHTS_BYTES)?;
+    let names = if charmlp::int8::is_int8(&head) {
+        Some(sample_int8(a, &head, cfg)?)
+    } else {
+        None
+    };
+    drop(head);
+    let m = match names {
+        Some(_) => None,
+        None => {
+            let m = Model::load(&a.model)?;
+            // Validates the settings and the prefix before any thread starts.
+            let mut probe = m.sampler(a.seed, cfg)?;
+            probe.sample_prefixed(&a.prefix, |_| {})?;
+            Some(m)
+        }
+    };
+    let names = match (names, m) {
+        (Some(n), _) => n,
+        (None, Some(m)) => m.sample_many(a.seed, cfg, &a.prefix, a.count)?,
+        (None, None) => Vec::new(),
+    };
     let tags = corpus.as_ref().map(|c| tag_names(&names, c));
     let mut out = BufWriter::new(io::stdout().lock());
     for (i, name) in names.iter().enumerate() {

@@ -65,6 +65,8 @@ pub struct TrainConfig {
     pub stop_after: Option<u64>,
     /// Names to sample at the end.
     pub samples: usize,
+    /// Also write the int8 quantization of the weights, `weights.int8.bin`.
+    pub int8: bool,
     /// Print progress lines.
     pub progress: bool,
     /// Keep the per-step loss history (for plots; stored in the checkpoint).
@@ -108,6 +110,7 @@ impl TrainConfig {
             overwrite: false,
             stop_after: None,
             samples: 20,
+            int8: false,
             progress: false,
             keep_history: false,
             eval_every: 500,
@@ -594,6 +597,7 @@ pub fn finish(
     let done = state.step - start;
     let p = state.params.view();
     let (mut train_loss, mut dev_loss, mut test_loss) = (None, None, None);
+    let (mut int8_dev_loss, mut int8_test_loss) = (None, None);
     let mut samples = Vec::new();
     if !stopped_early {
         let b = run.shape.block();
@@ -612,11 +616,30 @@ pub fn finish(
             cfg.seed.wrapping_add(10),
             cfg.samples,
         )?;
+        let file = weights::to_bytes(&p, run.corpus.vocab().view());
+        let int8 = if cfg.int8 {
+            let werr = |err| RunError::Weights {
+                path: PathBuf::from("weights.int8.bin"),
+                err,
+            };
+            let q = crate::convert::quantized_bytes(&file).map_err(werr)?;
+            let qv = charmlp::int8::QuantView::parse(&q).map_err(werr)?;
+            let mut scratch = charmlp::int8::QuantVecs::new(qv.shape());
+            let mut loss = |items| {
+                charmlp::int8::items_loss(cfg.kernels, &qv, items, &mut scratch.view())
+                    .map(|l| l as f32)
+            };
+            int8_dev_loss = Some(loss(run.corpus.dev())?);
+            int8_test_loss = Some(loss(run.corpus.test())?);
+            Some(q)
+        } else {
+            None
+        };
         if let Some(dir) = &cfg.out {
-            write_atomic(
-                &dir.join("weights.bin"),
-                &weights::to_bytes(&p, run.corpus.vocab().view()),
-            )?;
+            write_atomic(&dir.join("weights.bin"), &file)?;
+            if let Some(q) = int8 {
+                write_atomic(&dir.join("weights.int8.bin"), &q)?;
+            }
         }
     }
     let s = run.shape;
@@ -656,6 +679,8 @@ pub fn finish(
         train_loss,
         dev_loss,
         test_loss,
+        int8_dev_loss,
+        int8_test_loss,
         kernel: cfg.kernels.path().name(),
         samples,
         stopped_early,
@@ -884,6 +909,10 @@ pub struct TrainArgs {
     /// Names to sample at the end.
     #[arg(long, default_value_t = 20)]
     samples: usize,
+    /// Also write `weights.int8.bin`, the int8 quantization of the weights (as `charmlp convert
+    /// --quantize int8`).
+    #[arg(long)]
+    int8: bool,
     /// No progress lines.
     #[arg(long)]
     quiet: bool,
@@ -930,6 +959,7 @@ impl TrainArgs {
             overwrite: self.overwrite,
             stop_after: self.stop_after,
             samples: self.samples,
+            int8: self.int8,
             progress: !self.quiet,
             keep_history: true,
             eval_every: self.eval_every,
@@ -1028,6 +1058,9 @@ fn print_report(r: &Report, out: &Path, to_stderr: bool) {
         f(r.dev_loss),
         f(r.test_loss)
     );
+    if let (Some(d), Some(t)) = (r.int8_dev_loss, r.int8_test_loss) {
+        text += &format!("int8 (weights.int8.bin): dev {d:.4}  test {t:.4}\n");
+    }
     text += &format!("weights: {}\n", out.join("weights.bin").display());
     text += &format!(
         "firmware (copy weights.bin next to your crate's src/): {}\n",

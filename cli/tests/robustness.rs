@@ -433,3 +433,94 @@ fn finetune_reports_the_crc_it_writes_and_refuses_bad_lists() {
     assert_eq!(after, before, "an output changed");
     let _ = fs::remove_dir_all(&d);
 }
+
+#[test]
+fn int8_files_convert_evaluate_and_sample() {
+    let d = temp_dir("int8");
+    let weights = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/template/weights.bin");
+    let q = d.join("q.bin");
+    ok(&charmlp(&[
+        "convert",
+        "--quantize",
+        "int8",
+        s(&weights),
+        s(&q),
+    ]));
+    let file = fs::read(&q).unwrap();
+    assert!(charmlp::int8::is_int8(&file));
+    charmlp::int8::QuantView::parse(&file).unwrap();
+    let o = charmlp(&["eval", s(&q), "--data", s(&NAMES), "--json", "-"]);
+    ok(&o);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["dtype"], "int8");
+    let dev = r["dev_loss"].as_f64().unwrap();
+    assert!(dev > 1.5 && dev < 2.5, "{dev}");
+    // The tool's names are the library's (name i of seed 42 from its own stream), one thread or many.
+    let o = charmlp(&[
+        "sample",
+        "--weights",
+        s(&q),
+        "--count",
+        "50",
+        "--kernel",
+        "scalar",
+    ]);
+    ok(&o);
+    let names: Vec<String> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let view = charmlp::int8::QuantView::parse(&file).unwrap();
+    let vocab = charmlp::VocabBuf::from_symbols(view.vocab_str().chars()).unwrap();
+    let smp = charmlp::int8::QuantSampler::new(
+        view,
+        vocab.view(),
+        charmlp::Kernels::best(),
+        42,
+        charmlp::SampleConfig::default(),
+    )
+    .unwrap();
+    let mut scratch = charmlp::int8::QuantVecs::new(view.shape());
+    for (i, n) in names.iter().enumerate() {
+        let mut want = String::new();
+        smp.name(i as u64, &mut scratch.view(), |c| want.push(c))
+            .unwrap();
+        assert_eq!(n, &want, "name {i}");
+    }
+    let before = snapshot(&d);
+    // What int8 sampling does not do yet, and files that are not f32 in.
+    refused(
+        &charmlp(&["sample", "--weights", s(&q), "--prefix", "ka"]),
+        &["--prefix", "int8"],
+    );
+    refused(
+        &charmlp(&["convert", "--quantize", "int8", s(&q), s(&d.join("qq.bin"))]),
+        &["q.bin", "version 2"],
+    );
+    refused(
+        &charmlp(&[
+            "convert",
+            "--quantize",
+            "int8",
+            s(&weights),
+            s(&d.join("q.safetensors")),
+        ]),
+        &["--quantize"],
+    );
+    let mut bad = file.clone();
+    bad[100] ^= 1;
+    fs::write(d.join("bad.bin"), &bad).unwrap();
+    refused(
+        &charmlp(&["sample", "--weights", s(&d.join("bad.bin"))]),
+        &["bad.bin", "CRC-32"],
+    );
+    refused(
+        &charmlp(&["eval", s(&d.join("bad.bin"))]),
+        &["bad.bin", "CRC-32"],
+    );
+    let mut after = snapshot(&d);
+    after.remove(&d.join("bad.bin"));
+    assert_eq!(after, before, "an output changed");
+    let _ = fs::remove_dir_all(&d);
+}

@@ -38,6 +38,42 @@ fn main() {
     sampler(&root.join("sampler"));
     checkpoint_reader(&root.join("checkpoint_reader"));
     data_loader(&root.join("data_loader"));
+    int8(&root.join("int8"));
+}
+
+/// `int8/`: a settings byte, then int8 files: quantizations of small models (several
+/// vocabularies) and of the canonical one, and edited ones with a correct CRC (each
+/// quantization parameter out of range).
+fn int8(dir: &Path) {
+    use charmlp::int8::{Layout, quantize};
+    let mut files = Vec::new();
+    for (i, syms) in [".abcdef", ".a", ".éb€"].iter().enumerate() {
+        let p = Small::init(11 + i as u64, Init::Scaled);
+        let v = Vocab::<7>::from_symbols(syms.chars()).unwrap();
+        files.push((format!("small-{i}"), quantize(&p.view(), v.view()).unwrap()));
+    }
+    let p = Params::<27, 3, 10, 30, 200>::init(5, Init::Scaled);
+    let v = Vocab::<27>::from_symbols(".abcdefghijklmnopqrstuvwxyz".chars()).unwrap();
+    files.push(("canonical".into(), quantize(&p.view(), v.view()).unwrap()));
+    let base = files[0].1.clone();
+    let shape = charmlp::int8::QuantView::parse(&base).unwrap().shape();
+    let l = Layout::new(shape, 7);
+    for (name, at, bytes) in [
+        ("shift0", l.shifts, 0u32.to_le_bytes().to_vec()),
+        ("m1-zero", l.m1, 0u32.to_le_bytes().to_vec()),
+        ("b2-huge", l.b2, i32::MAX.to_le_bytes().to_vec()),
+        ("w1-min", l.w1t + 3, vec![0x80]),
+        ("pad", l.pad, vec![1]),
+    ] {
+        let mut b = base.clone();
+        b[at..at + bytes.len()].copy_from_slice(&bytes);
+        files.push((name.into(), fix_crc(b)));
+    }
+    for (knob, (name, f)) in files.into_iter().enumerate() {
+        let mut b = vec![(knob as u8).wrapping_mul(37)];
+        b.extend_from_slice(&f);
+        write(dir, &format!("{name}.bin"), &b);
+    }
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) {

@@ -547,6 +547,32 @@ impl Kernels {
         Ok(())
     }
 
+    /// `acc[j] += Σᵢ x[i]·wt[j·k + i]`: the int8 models' matrix-vector product, int8 operands,
+    /// int32 accumulation onto what `acc` holds (the bias), wrapping, the weights transposed
+    /// (`wt` is `n × k`, `k = x.len()`, `n = acc.len()`). Exact: every path gives
+    /// [`scalar::matvec_i8`]'s bits (AVX2 `vpmaddwd` on x86_64, also on the AVX-512 path;
+    /// `sxtb16`/`smlad` on the Cortex-M path).
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless `wt` has `n·k` values; nothing is written then.
+    pub fn matvec_i8(self, x: &[i8], wt: &[i8], acc: &mut [i32]) -> Result<(), KernelError> {
+        expect_dim("length of wt (= n·k)", acc.len() * x.len(), wt.len())?;
+        #[cfg(charmlp_arm_fpu)]
+        if self.path == Path::CortexM {
+            cortex_m::matvec_i8(x, wt, acc);
+            return Ok(());
+        }
+        #[cfg(target_arch = "x86_64")]
+        if matches!(self.path, Path::Avx2Fma | Path::Avx512) {
+            // SAFETY: both paths are only constructed on CPUs with AVX2 (`Path::is_supported`;
+            // AVX-512 is detected together with AVX2), and the length was checked above.
+            unsafe { x86_64::int8::matvec_i8(x, wt, acc) };
+            return Ok(());
+        }
+        scalar::matvec_i8(x, wt, acc);
+        Ok(())
+    }
+
     /// `dh ⊙= 1 − h²`.
     ///
     /// # Errors

@@ -35,6 +35,10 @@ pub const MAGIC: [u8; 8] = *b"CHARMLP\0";
 pub const VERSION: u16 = 1;
 /// dtype code for little-endian f32 tensors.
 pub const DTYPE_F32: u8 = 1;
+/// The format version of int8 files ([`crate::int8`]).
+pub const VERSION_INT8: u16 = 2;
+/// dtype code for int8 models ([`crate::int8`]).
+pub const DTYPE_INT8: u8 = 2;
 
 /// Field: the magic.
 pub const MAGIC_FIELD: Range<usize> = 0..8;
@@ -108,6 +112,15 @@ impl Header {
     /// [`WeightsError::UnsupportedVersion`], [`WeightsError::UnsupportedDtype`],
     /// [`WeightsError::Reserved`].
     pub const fn parse(bytes: &[u8]) -> Result<Header, WeightsError> {
+        Self::parse_as(bytes, VERSION, DTYPE_F32)
+    }
+
+    /// [`Header::parse`] for a file of another version and dtype (the int8 files: version
+    /// [`VERSION_INT8`], dtype [`DTYPE_INT8`]).
+    ///
+    /// # Errors
+    /// As [`Header::parse`].
+    pub const fn parse_as(bytes: &[u8], version: u16, dtype: u8) -> Result<Header, WeightsError> {
         if bytes.len() < HEADER_LEN {
             return Err(WeightsError::Truncated {
                 expected: HEADER_LEN,
@@ -121,12 +134,12 @@ impl Header {
             }
             i += 1;
         }
-        let version =
+        let found =
             u16::from_le_bytes([bytes[VERSION_FIELD.start], bytes[VERSION_FIELD.start + 1]]);
-        if version != VERSION {
-            return Err(WeightsError::UnsupportedVersion(version));
+        if found != version {
+            return Err(WeightsError::UnsupportedVersion(found));
         }
-        if bytes[DTYPE] != DTYPE_F32 {
+        if bytes[DTYPE] != dtype {
             return Err(WeightsError::UnsupportedDtype(bytes[DTYPE]));
         }
         if bytes[RESERVED] != 0 {

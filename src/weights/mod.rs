@@ -9,7 +9,7 @@
 mod baked;
 mod crc32;
 pub mod format;
-mod read;
+pub(crate) mod read;
 pub mod table;
 #[cfg(feature = "std")]
 mod write;
@@ -52,7 +52,9 @@ pub fn file_crc(p: &crate::params::ParamsView<'_>, vocab: crate::vocab::VocabVie
     d.finalize()
 }
 pub use crc32::crc32;
-pub use format::{DTYPE_F32, HEADER_LEN, Header, MAGIC, VERSION, tensor_offset};
+pub use format::{
+    DTYPE_F32, DTYPE_INT8, HEADER_LEN, Header, MAGIC, VERSION, VERSION_INT8, tensor_offset,
+};
 pub use read::{Weights, WeightsError, WeightsView};
 pub use table::{TableError, TableFile};
 #[cfg(feature = "std")]

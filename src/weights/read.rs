@@ -91,6 +91,15 @@ pub enum WeightsError {
     Misaligned,
     /// A reserved header byte is not zero.
     Reserved,
+    /// An int8 file's quantization parameter or weight is out of its range (a shift not in
+    /// 1..=62, a multiplier not positive, a weight of −128, a sum that could overflow int32,
+    /// nonzero padding).
+    Quantization {
+        /// Which tensor or field: `"shift1"`, `"m1"`, `"b1"`, `"C"`, `"W1"`, …
+        tensor: &'static str,
+        /// Flat index in it.
+        index: usize,
+    },
 }
 
 impl WeightsError {
@@ -116,6 +125,7 @@ impl WeightsError {
             WeightsError::MissingTerminator => "the vocabulary must start with '.'",
             WeightsError::Misaligned => "weights bytes are not 4-byte aligned",
             WeightsError::Reserved => "reserved header byte is not zero",
+            WeightsError::Quantization { .. } => "an int8 quantization parameter is out of range",
         }
     }
 }
@@ -136,7 +146,10 @@ impl fmt::Display for WeightsError {
                 "unsupported weights format version {v} (this build reads {VERSION})"
             ),
             WeightsError::UnsupportedDtype(d) => {
-                write!(f, "unsupported dtype code {d} (this build reads 1 = f32)")
+                write!(
+                    f,
+                    "unsupported dtype code {d} (this build reads 1 = f32 in version 1 files, 2 = int8 in version 2)"
+                )
             }
             WeightsError::Shape(e) => write!(f, "weights header: {e}"),
             WeightsError::ShapeMismatch {
@@ -171,6 +184,9 @@ impl fmt::Display for WeightsError {
             }
             WeightsError::Misaligned => {
                 f.write_str("weights bytes are not 4-byte aligned; copy them or align the blob")
+            }
+            WeightsError::Quantization { tensor, index } => {
+                write!(f, "int8 file: {tensor}[{index}] is out of its range")
             }
             _ => f.write_str(self.as_str()),
         }
@@ -462,7 +478,7 @@ pub(crate) const fn decode_char(b: &[u8], i: usize) -> (char, usize) {
 
 /// Checks the vocabulary string (valid UTF-8): `symbols` symbols, `.` first, no duplicates.
 /// Linear when the symbols after `.` ascend (as the trainer writes them), quadratic otherwise.
-const fn check_vocab(text: &[u8], symbols: u32) -> Result<(), WeightsError> {
+pub(crate) const fn check_vocab(text: &[u8], symbols: u32) -> Result<(), WeightsError> {
     let (mut i, mut count, mut prev, mut sorted) = (0, 0usize, TERMINATOR, true);
     while i < text.len() {
         let (c, n) = decode_char(text, i);

@@ -28,6 +28,14 @@ include_weights!(
     table = "../../template/weights.table",
 );
 
+/// Feature `int8`: the int8 quantization of the same model (`charmlp convert --quantize int8`),
+/// sampled by the integer sampler; its names are the host's for that file.
+#[cfg(feature = "int8")]
+static INT8_ALIGNED: charmlp::weights::Aligned<[u8; 13564]> = charmlp::weights::Aligned {
+    _align: [],
+    bytes: *include_bytes!("../int8/weights.int8.bin"),
+};
+
 /// Names to sample.
 const COUNT: usize = 20;
 /// Seed of the sampler's `Xoshiro128PlusPlus`.
@@ -157,32 +165,61 @@ impl Line {
     }
 }
 
+/// The baked weights file sampled.
+fn weights_bytes() -> &'static [u8] {
+    #[cfg(feature = "int8")]
+    return &INT8_ALIGNED.bytes;
+    #[cfg(not(feature = "int8"))]
+    MODEL.bytes()
+}
+
 fn run() -> Result<(), &'static str> {
     let mut out = io::stdout().map_err(|_| "semihosting stdout unavailable")?;
     let cfg = SampleConfig::default();
+    #[cfg(not(feature = "int8"))]
     let mut scratch = Model::sample_arrays();
+    #[cfg(not(feature = "int8"))]
     let mut sampler = MODEL
         .sampler(kernels(), SEED, cfg, &mut scratch)
         .map_err(|e| e.as_str())?;
+    #[cfg(feature = "int8")]
+    let model = charmlp::int8::QuantView::parse(&INT8_ALIGNED.bytes).map_err(|e| e.as_str())?;
+    #[cfg(feature = "int8")]
+    let vocab = model
+        .vocab_array::<{ Model::V }>()
+        .map_err(|e| e.as_str())?;
+    #[cfg(feature = "int8")]
+    let sampler = charmlp::int8::QuantSampler::new(model, vocab.view(), kernels(), SEED, cfg)
+        .map_err(|e| e.as_str())?;
+    #[cfg(feature = "int8")]
+    let mut scratch: charmlp::int8::QuantArrays<
+        { Model::V },
+        { Model::IN },
+        { Model::H },
+        { Model::H },
+    > = charmlp::int8::QuantArrays::new();
 
     let mut line = Line {
         buf: [0; 128],
         len: 0,
     };
     let (mut chars, mut symbols) = (0usize, 0usize);
-    for _ in 0..COUNT {
+    for _i in 0..COUNT {
         insn_restart();
         let mut flush_failed = false;
-        let n = sampler
-            .sample_with(|c| {
-                insn_mark();
-                line.push(c);
-                if line.nearly_full() {
-                    flush_failed |= line.write(&mut out).is_err();
-                    insn_restart();
-                }
-            })
-            .map_err(|e| e.as_str())?;
+        #[cfg(feature = "int8")]
+        let mut draw = |each| sampler.name(_i as u64, &mut scratch.view(), each);
+        #[cfg(not(feature = "int8"))]
+        let mut draw = |each| sampler.sample_with(each);
+        let n = draw(|c| {
+            insn_mark();
+            line.push(c);
+            if line.nearly_full() {
+                flush_failed |= line.write(&mut out).is_err();
+                insn_restart();
+            }
+        })
+        .map_err(|e| e.as_str())?;
         if n < cfg.max_len {
             // The draw of the terminator.
             insn_mark();
@@ -210,9 +247,9 @@ fn run() -> Result<(), &'static str> {
         .str(" characters, ")
         .num(symbols)
         .str(" symbols drawn (characters + terminators)\n# weights: ")
-        .num(MODEL.bytes().len())
+        .num(weights_bytes().len())
         .str(" bytes at ")
-        .hex(MODEL.bytes().as_ptr() as usize as u32)
+        .hex(weights_bytes().as_ptr() as usize as u32)
         .str("\n# stack high-water mark: ")
         .num(stack::high_water())
         .str(" bytes\n");

@@ -13,11 +13,13 @@
 //! ones, `s16`–`s31`, around them).
 
 mod add;
+mod int8;
 mod linear;
 mod softmax;
 mod tanh;
 
 pub(crate) use add::{add, add_assign};
+pub(crate) use int8::matvec_i8;
 pub(crate) use linear::nn;
 pub(crate) use softmax::softmax_unnormalized;
 pub(crate) use tanh::tanh;

@@ -1,0 +1,107 @@
+//! The int8 matrix-vector product on every path: integer arithmetic is exact, so every path must
+//! give the reference's bits — equality, not a tolerance — including the extreme operands
+//! (−128, 127), every tail length, and sums that wrap around int32.
+
+mod common;
+use charmlp_kernels::{KernelError, Kernels, scalar};
+use common::*;
+use proptest::prelude::*;
+
+/// The plain definition, in i64 then wrapped to i32: what every path must equal.
+fn definition(x: &[i8], wt: &[i8], bias: &[i32], n: usize) -> Vec<i32> {
+    let k = x.len();
+    (0..n)
+        .map(|j| {
+            let s: i64 = (0..k)
+                .map(|i| i64::from(x[i]) * i64::from(wt[j * k + i]))
+                .sum();
+            (i64::from(bias[j]) + s) as i32
+        })
+        .collect()
+}
+
+fn check(x: &[i8], wt: &[i8], bias: &[i32]) {
+    let n = bias.len();
+    let want = definition(x, wt, bias, n);
+    let mut r = bias.to_vec();
+    scalar::matvec_i8(x, wt, &mut r);
+    assert_eq!(
+        r,
+        want,
+        "the reference is not the definition (k = {})",
+        x.len()
+    );
+    for k in all_paths() {
+        let mut out = bias.to_vec();
+        k.matvec_i8(x, wt, &mut out).unwrap();
+        assert_eq!(out, want, "{} differs (k = {}, n = {n})", k.path(), x.len());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn every_path_is_the_reference(
+        k in 0usize..80,
+        n in 1usize..40,
+        seed in any::<u64>(),
+        extreme in any::<bool>(),
+    ) {
+        let mut s = seed | 1;
+        let mut next = || { s ^= s << 13; s ^= s >> 7; s ^= s << 17; s };
+        let val = |r: u64| if extreme { if r & 1 == 0 { -128 } else { 127 } } else { r as i8 };
+        let x: Vec<i8> = (0..k).map(|_| val(next())).collect();
+        let wt: Vec<i8> = (0..k * n).map(|_| val(next())).collect();
+        let bias: Vec<i32> = (0..n).map(|_| (next() >> 40) as i32 - (1 << 23)).collect();
+        check(&x, &wt, &bias);
+    }
+}
+
+#[test]
+fn the_model_shapes_and_every_tail() {
+    // Layer 1 (k = B·E = 30, n = H = 200), layer 2 (k = 200, n = 27), and k = 0..=40.
+    for (k, n) in (0..=40usize)
+        .map(|k| (k, 3usize))
+        .chain([(30, 200), (200, 27), (1024, 5)])
+    {
+        let x: Vec<i8> = (0..k).map(|i| (i as i32 * 37 - 100) as i8).collect();
+        let wt: Vec<i8> = (0..k * n).map(|i| (i as i32 * 91 + 5) as i8).collect();
+        let bias: Vec<i32> = (0..n).map(|j| j as i32 * 1000 - 5000).collect();
+        check(&x, &wt, &bias);
+    }
+}
+
+#[test]
+fn sums_that_overflow_wrap_the_same_on_every_path() {
+    // (−128)·(−128) = 2¹⁴ per term: 2¹⁷ terms reach 2³¹; with a bias near i32::MAX the sum wraps
+    // after a few.
+    let k = 64;
+    let x = vec![-128i8; k];
+    let wt = vec![-128i8; 2 * k];
+    check(&x, &wt, &[i32::MAX - 5, i32::MIN + 3]);
+    let x = vec![127i8; k];
+    let wt: Vec<i8> = (0..2 * k)
+        .map(|i| if i % 2 == 0 { -128 } else { 127 })
+        .collect();
+    check(&x, &wt, &[i32::MIN, i32::MAX]);
+}
+
+#[test]
+fn mismatched_lengths_are_errors_and_write_nothing() {
+    let k = Kernels::best();
+    let mut out = [5i32; 3];
+    let e = k.matvec_i8(&[1, 2], &[1; 5], &mut out).unwrap_err();
+    assert!(matches!(e, KernelError::Shape { .. }), "{e}");
+    let e = k.matvec_i8(&[1, 2], &[1; 7], &mut out).unwrap_err();
+    assert!(matches!(e, KernelError::Shape { .. }), "{e}");
+    assert_eq!(out, [5; 3]);
+    eprintln!(
+        "int8 paths tested: {}",
+        all_paths()
+            .iter()
+            .map(|k| k.path().name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}

@@ -1,0 +1,324 @@
+//! The int8 forward pass and sampler: integers only (one float operation per sampler, to turn
+//! the temperature into a multiplier), identical on every target and path.
+
+use charmlp_kernels::{Index, Kernels};
+use rand_core::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro128PlusPlus;
+
+use super::arith::{inv_temperature_q16, logit, pick, tanh_i8, weight_q15};
+use super::file::QuantView;
+use crate::error::SampleError;
+use crate::sample::{SampleConfig, name_seed};
+use crate::shape::{Shape, ShapeError};
+use crate::vocab::VocabView;
+
+/// The scratch of one int8 forward pass and draw, borrowed: `x` (`B·E`), `h` (`H`), `acc`
+/// (`max(H, V)`), `z` (`V`), `w` (`V`).
+#[derive(Debug)]
+pub struct QuantScratch<'a> {
+    /// The concatenated embeddings.
+    pub x: &'a mut [i8],
+    /// The hidden units.
+    pub h: &'a mut [i8],
+    /// The int32 sums.
+    pub acc: &'a mut [i32],
+    /// The logits, in units of 1/64 nat.
+    pub z: &'a mut [i32],
+    /// The draw's Q15 weights.
+    pub w: &'a mut [u32],
+}
+
+impl QuantScratch<'_> {
+    fn check(&self, s: Shape) -> Result<(), ShapeError> {
+        Shape::check_len("x (B·E)", s.input(), self.x.len())?;
+        Shape::check_len("h (H)", s.hidden(), self.h.len())?;
+        Shape::check_len("acc (max(H, V))", s.hidden().max(s.vocab()), self.acc.len())?;
+        Shape::check_len("z (V)", s.vocab(), self.z.len())?;
+        Shape::check_len("w (V)", s.vocab(), self.w.len())
+    }
+}
+
+/// Fixed-size scratch for an int8 model with `V` classes, `IN = B·E` inputs and `H` hidden
+/// units (`A = max(H, V)`): a `const fn` constructor, for a `static`.
+#[derive(Debug, Clone)]
+pub struct QuantArrays<const V: usize, const IN: usize, const H: usize, const A: usize> {
+    x: [i8; IN],
+    h: [i8; H],
+    acc: [i32; A],
+    z: [i32; V],
+    w: [u32; V],
+}
+
+impl<const V: usize, const IN: usize, const H: usize, const A: usize> QuantArrays<V, IN, H, A> {
+    /// Zeroed scratch.
+    pub const fn new() -> Self {
+        QuantArrays {
+            x: [0; IN],
+            h: [0; H],
+            acc: [0; A],
+            z: [0; V],
+            w: [0; V],
+        }
+    }
+
+    /// The borrowed buffers.
+    pub fn view(&mut self) -> QuantScratch<'_> {
+        QuantScratch {
+            x: &mut self.x,
+            h: &mut self.h,
+            acc: &mut self.acc,
+            z: &mut self.z,
+            w: &mut self.w,
+        }
+    }
+}
+
+impl<const V: usize, const IN: usize, const H: usize, const A: usize> Default
+    for QuantArrays<V, IN, H, A>
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Heap scratch for any shape (feature `std`).
+#[cfg(feature = "std")]
+#[derive(Debug, Clone)]
+pub struct QuantVecs {
+    x: std::vec::Vec<i8>,
+    h: std::vec::Vec<i8>,
+    acc: std::vec::Vec<i32>,
+    z: std::vec::Vec<i32>,
+    w: std::vec::Vec<u32>,
+}
+
+#[cfg(feature = "std")]
+impl QuantVecs {
+    /// Zeroed scratch for `s`.
+    pub fn new(s: Shape) -> Self {
+        QuantVecs {
+            x: std::vec![0; s.input()],
+            h: std::vec![0; s.hidden()],
+            acc: std::vec![0; s.hidden().max(s.vocab())],
+            z: std::vec![0; s.vocab()],
+            w: std::vec![0; s.vocab()],
+        }
+    }
+
+    /// The borrowed buffers.
+    pub fn view(&mut self) -> QuantScratch<'_> {
+        QuantScratch {
+            x: &mut self.x,
+            h: &mut self.h,
+            acc: &mut self.acc,
+            z: &mut self.z,
+            w: &mut self.w,
+        }
+    }
+}
+
+/// The logits (units of 1/64 nat) of the context `ctx` into `s.z`:
+///
+/// ```text
+/// x   = C[ctx₀] ‖ C[ctx₁] ‖ …                                   (int8)
+/// h_j = tanh_lut(clamp((b1_j + Σᵢ xᵢ·W1ᵀ_ji)·m1_j ≫ s1, ±512))    (int8, ≫ rounds half up)
+/// z_k = clamp((b2_k + Σ_j h_j·W2ᵀ_kj)·m2_k ≫ s2, ±2²⁴)             (int32)
+/// ```
+///
+/// # Errors
+/// [`SampleError::Shape`] for scratch of another shape, [`SampleError::Context`] for a context
+/// that is not `B` indices below `V`.
+pub fn logits(
+    k: Kernels,
+    m: &QuantView<'_>,
+    ctx: &[Index],
+    s: &mut QuantScratch<'_>,
+) -> Result<(), SampleError> {
+    let shape = m.shape();
+    s.check(shape).map_err(SampleError::Shape)?;
+    let (e, h, v) = (shape.emb(), shape.hidden(), shape.vocab());
+    if ctx.len() != shape.block() {
+        return Err(SampleError::Context);
+    }
+    for (pos, &c) in ctx.iter().enumerate() {
+        if usize::from(c) >= v {
+            return Err(SampleError::Context);
+        }
+        s.x[pos * e..(pos + 1) * e].copy_from_slice(m.c_row(usize::from(c)));
+    }
+    let (s1, s2) = m.shifts();
+    let [b1, m1, b2, m2] = m.int32_fields();
+    let le = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let acc = &mut s.acc[..h];
+    for (a, b) in acc.iter_mut().zip(b1.chunks_exact(4)) {
+        *a = le(b);
+    }
+    k.matvec_i8(s.x, m.w1t(), acc)
+        .map_err(|_| SampleError::Context)?;
+    for ((hj, &a), mj) in s.h.iter_mut().zip(acc.iter()).zip(m1.chunks_exact(4)) {
+        *hj = tanh_i8(a, le(mj), s1);
+    }
+    let acc = &mut s.acc[..v];
+    for (a, b) in acc.iter_mut().zip(b2.chunks_exact(4)) {
+        *a = le(b);
+    }
+    k.matvec_i8(s.h, m.w2t(), acc)
+        .map_err(|_| SampleError::Context)?;
+    for ((z, &a), mk) in s.z.iter_mut().zip(acc.iter()).zip(m2.chunks_exact(4)) {
+        *z = logit(a, le(mk), s2);
+    }
+    Ok(())
+}
+
+/// An int8 sampler: names drawn with [`logits`], the exp table and a 32-bit random word per
+/// symbol. Name `i` of seed `seed` draws from its own stream (`name_seed(seed, i)`, as the f32
+/// sampler), so names do not depend on how many were drawn before or on which thread.
+#[derive(Debug)]
+pub struct QuantSampler<'a> {
+    model: QuantView<'a>,
+    vocab: VocabView<'a>,
+    kernels: Kernels,
+    seed: u64,
+    inv_t: u32,
+    top_k: usize,
+    max_len: usize,
+}
+
+impl<'a> QuantSampler<'a> {
+    /// A sampler of `model` with its vocabulary `vocab`.
+    ///
+    /// # Errors
+    /// [`SampleError::BadTemperature`], [`SampleError::BadTopK`], [`SampleError::Shape`] if the
+    /// vocabulary has more symbols than the model has classes.
+    pub fn new(
+        model: QuantView<'a>,
+        vocab: VocabView<'a>,
+        kernels: Kernels,
+        seed: u64,
+        cfg: SampleConfig,
+    ) -> Result<Self, SampleError> {
+        let t = cfg.temperature;
+        if !(t.is_finite() && t > 0.0) {
+            return Err(SampleError::BadTemperature(t));
+        }
+        if vocab.len() > model.shape().vocab() {
+            return Err(SampleError::Shape(ShapeError::Length {
+                what: "vocabulary (≤ V symbols)",
+                expected: model.shape().vocab(),
+                found: vocab.len(),
+            }));
+        }
+        let top_k = match cfg.top_k {
+            Some(0) => return Err(SampleError::BadTopK),
+            Some(k) => k.min(vocab.len()),
+            None => vocab.len(),
+        };
+        Ok(QuantSampler {
+            model,
+            vocab,
+            kernels,
+            seed,
+            inv_t: inv_temperature_q16(t),
+            top_k,
+            max_len: cfg.max_len,
+        })
+    }
+
+    /// Draws one symbol after `ctx`.
+    ///
+    /// # Errors
+    /// As [`logits`].
+    pub fn draw(
+        &self,
+        ctx: &[Index],
+        rng: &mut Xoshiro128PlusPlus,
+        s: &mut QuantScratch<'_>,
+    ) -> Result<Index, SampleError> {
+        logits(self.kernels, &self.model, ctx, s)?;
+        let used = self.vocab.len();
+        let z = &s.z[..used];
+        let zmax = z.iter().copied().max().unwrap_or(0);
+        let w = &mut s.w[..used];
+        let mut sum = 0u32;
+        for (i, (wi, &zi)) in w.iter_mut().zip(z).enumerate() {
+            // Top-k: the k largest logits, ties to the lower index.
+            let kept = self.top_k >= used || {
+                let rank = z
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, &zj)| zj > zi || (zj == zi && j < i))
+                    .count();
+                rank < self.top_k
+            };
+            *wi = if kept {
+                weight_q15(zmax.abs_diff(zi), self.inv_t)
+            } else {
+                0
+            };
+            sum += *wi;
+        }
+        Ok(pick(w, sum, rng.next_u32()) as Index)
+    }
+
+    /// Name `index` of the sampler's seed, its characters passed to `out`; returns how many.
+    ///
+    /// # Errors
+    /// As [`logits`].
+    pub fn name(
+        &self,
+        index: u64,
+        s: &mut QuantScratch<'_>,
+        mut out: impl FnMut(char),
+    ) -> Result<usize, SampleError> {
+        let b = self.model.shape().block();
+        let mut ctx = [0 as Index; crate::shape::Shape::MAX_BLOCK];
+        let ctx = &mut ctx[..b];
+        let mut rng = Xoshiro128PlusPlus::seed_from_u64(name_seed(self.seed, index));
+        let mut n = 0;
+        while n < self.max_len {
+            let ix = self.draw(ctx, &mut rng, s)?;
+            if ix == 0 {
+                break;
+            }
+            out(self.vocab.decode(ix).map_err(|_| SampleError::Context)?);
+            ctx.copy_within(1.., 0);
+            ctx[b - 1] = ix;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// `−ln softmax(z/64)[target]` in f64 for logits `z` in units of 1/64 nat (after [`logits`]):
+/// the int8 model's loss on one pair, for evaluation.
+pub fn nll(z: &[i32], target: usize) -> f64 {
+    let zmax = z.iter().copied().max().unwrap_or(0);
+    let sum: f64 = z
+        .iter()
+        .map(|&zi| libm::exp(f64::from(zi - zmax) / 64.0))
+        .sum();
+    libm::log(sum) - f64::from(z[target] - zmax) / 64.0
+}
+
+/// The mean loss ([`nll`]) of the int8 model over every pair of `items`, in pair order; 0 for
+/// no pairs.
+///
+/// # Errors
+/// As [`logits`].
+pub fn items_loss(
+    k: Kernels,
+    m: &QuantView<'_>,
+    items: crate::batch::Items<'_>,
+    s: &mut QuantScratch<'_>,
+) -> Result<f64, SampleError> {
+    let b = m.shape().block();
+    let mut ctx = [0 as Index; Shape::MAX_BLOCK];
+    let ctx = &mut ctx[..b];
+    let mut total = 0.0;
+    for i in 0..items.pairs() {
+        let t = items.pair(i, ctx);
+        logits(k, m, ctx, s)?;
+        total += nll(s.z, usize::from(t));
+    }
+    Ok(total / items.pairs().max(1) as f64)
+}

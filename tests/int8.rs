@@ -1,0 +1,230 @@
+//! int8 models: the quantizer, the file reader's named errors, the integer sampler (the same
+//! names on every kernel path, a draw that follows the model), and the quantized model's loss.
+#![cfg(feature = "std")]
+
+use charmlp::int8::Layout;
+use charmlp::int8::{QuantSampler, QuantVecs, QuantView, is_int8, logits, nll, quantize};
+use charmlp::sample::SampleVecs;
+use charmlp::weights::format::tensor_offset;
+use charmlp::{Index, Kernels, ParamsBuf, SampleConfig, VocabBuf, WeightsError, WeightsView};
+
+fn template() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/template/weights.bin"
+    ))
+    .unwrap()
+}
+
+fn names() -> Vec<String> {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/names.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The mean loss over every pair of `names` of the f32 model and of its int8 file.
+fn losses(f32_file: &[u8], int8_file: &[u8], names: &[String]) -> (f64, f64) {
+    let w = WeightsView::parse(f32_file).unwrap();
+    let s = w.shape();
+    let vocab = VocabBuf::from_symbols(w.vocab_str().chars()).unwrap();
+    let mut p = ParamsBuf::zeros(s).unwrap();
+    w.copy_params(&mut p.view_mut()).unwrap();
+    let q = QuantView::parse(int8_file).unwrap();
+    let mut qs = QuantVecs::new(s);
+    let k = Kernels::best();
+    let mut sampler = charmlp::Sampler::new(
+        p.view(),
+        vocab.view(),
+        k,
+        1,
+        SampleConfig::default(),
+        SampleVecs::new(s),
+    )
+    .unwrap();
+    let (mut lf, mut lq, mut n) = (0.0f64, 0.0f64, 0usize);
+    for name in names {
+        lf -= f64::from(sampler.score_with(name, |_, _| {}).unwrap());
+        let mut ctx: Vec<Index> = vec![0; s.block()];
+        let ix: Vec<Index> = name
+            .chars()
+            .map(|c| vocab.view().encode(c).unwrap())
+            .chain([0])
+            .collect();
+        for &t in &ix {
+            logits(k, &q, &ctx, &mut qs.view()).unwrap();
+            let z: Vec<i32> = qs.view().z.to_vec();
+            lq += nll(&z, usize::from(t));
+            n += 1;
+            ctx.rotate_left(1);
+            *ctx.last_mut().unwrap() = t;
+        }
+    }
+    (lf / n as f64, lq / n as f64)
+}
+
+#[test]
+fn the_quantized_canonical_model_keeps_its_loss() {
+    let f = template();
+    let w = WeightsView::parse(&f).unwrap();
+    let vocab = VocabBuf::from_symbols(w.vocab_str().chars()).unwrap();
+    let mut p = ParamsBuf::zeros(w.shape()).unwrap();
+    w.copy_params(&mut p.view_mut()).unwrap();
+    let q = quantize(&p.view(), vocab.view()).unwrap();
+    assert!(is_int8(&q) && !is_int8(&f));
+    eprintln!("int8 file: {} bytes (f32: {})", q.len(), f.len());
+    let (lf, lq) = losses(&f, &q, &names());
+    eprintln!(
+        "loss over every pair of data/names.txt: f32 {lf:.5}, int8 {lq:.5} (+{:.5})",
+        lq - lf
+    );
+    assert!(lq - lf < 0.01, "f32 {lf}, int8 {lq}");
+}
+
+fn quantized() -> (Vec<u8>, Vec<u8>) {
+    let f = template();
+    let w = WeightsView::parse(&f).unwrap();
+    let vocab = VocabBuf::from_symbols(w.vocab_str().chars()).unwrap();
+    let mut p = ParamsBuf::zeros(w.shape()).unwrap();
+    w.copy_params(&mut p.view_mut()).unwrap();
+    let q = quantize(&p.view(), vocab.view()).unwrap();
+    (f, q)
+}
+
+fn names_of(q: &QuantView<'_>, k: Kernels, cfg: SampleConfig, n: u64) -> Vec<String> {
+    let vocab = VocabBuf::from_symbols(q.vocab_str().chars()).unwrap();
+    let s = QuantSampler::new(*q, vocab.view(), k, 42, cfg).unwrap();
+    let mut scratch = QuantVecs::new(q.shape());
+    (0..n)
+        .map(|i| {
+            let mut name = String::new();
+            s.name(i, &mut scratch.view(), |c| name.push(c)).unwrap();
+            name
+        })
+        .collect()
+}
+
+#[test]
+fn every_path_samples_the_same_names() {
+    let (_, q) = quantized();
+    let q = QuantView::parse(&q).unwrap();
+    for cfg in [
+        SampleConfig::default(),
+        SampleConfig {
+            temperature: 0.7,
+            top_k: Some(5),
+            max_len: 12,
+        },
+    ] {
+        let want = names_of(&q, Kernels::scalar(), cfg, 300);
+        for k in Kernels::all_supported() {
+            assert_eq!(names_of(&q, k, cfg, 300), want, "{} differs", k.path());
+        }
+        eprintln!("{:?}: {:?}", cfg, &want[..8]);
+        assert!(want.iter().all(|n| n.chars().count() <= cfg.max_len));
+    }
+}
+
+/// The draw follows the int8 model: the first letters of 40 000 names against
+/// softmax(z/64) of the empty context (total variation below 0.01; the sampling error alone is
+/// about 0.006 here).
+#[test]
+fn the_draw_follows_the_model() {
+    let (_, q) = quantized();
+    let q = QuantView::parse(&q).unwrap();
+    let mut scratch = QuantVecs::new(q.shape());
+    logits(Kernels::best(), &q, &[0, 0, 0], &mut scratch.view()).unwrap();
+    let z = scratch.view().z.to_vec();
+    let p: Vec<f64> = (0..z.len()).map(|t| (-nll(&z, t)).exp()).collect();
+    let vocab = VocabBuf::from_symbols(q.vocab_str().chars()).unwrap();
+    let n = 40_000;
+    let mut counts = vec![0usize; z.len()];
+    for name in names_of(&q, Kernels::best(), SampleConfig::default(), n) {
+        let first = name
+            .chars()
+            .next()
+            .map_or(0, |c| vocab.view().encode(c).unwrap());
+        counts[usize::from(first)] += 1;
+    }
+    let tv: f64 = counts
+        .iter()
+        .zip(&p)
+        .map(|(&c, &pi)| (c as f64 / n as f64 - pi).abs())
+        .sum::<f64>()
+        / 2.0;
+    eprintln!("total variation of the first letter: {tv:.4}");
+    assert!(tv < 0.01, "{tv}");
+}
+
+/// Rewrites the CRC after an edit, so that the check behind it is reached.
+fn recrc(b: &mut [u8]) {
+    let n = b.len() - 4;
+    let c = charmlp::weights::crc32(&b[..n]);
+    b[n..].copy_from_slice(&c.to_le_bytes());
+}
+
+#[test]
+fn every_damage_is_a_named_error() {
+    let (f, q) = quantized();
+    let shape = QuantView::parse(&q).unwrap().shape();
+    let l = Layout::new(shape, q[32] as usize);
+    assert_eq!(l.shifts, tensor_offset(q[32] as usize));
+    assert_eq!(l.len, q.len());
+    // Each reader refuses the other's files by version.
+    assert_eq!(
+        QuantView::parse(&f).unwrap_err(),
+        WeightsError::UnsupportedVersion(1)
+    );
+    assert_eq!(
+        WeightsView::parse(&q).unwrap_err(),
+        WeightsError::UnsupportedVersion(2)
+    );
+    let edit = |at: usize, bytes: &[u8], fix_crc: bool| {
+        let mut b = q.clone();
+        b[at..at + bytes.len()].copy_from_slice(bytes);
+        if fix_crc {
+            recrc(&mut b);
+        }
+        QuantView::parse(&b).unwrap_err()
+    };
+    let quant = |tensor: &'static str, index| WeightsError::Quantization { tensor, index };
+    assert_eq!(edit(10, &[1], true), WeightsError::UnsupportedDtype(1));
+    assert!(matches!(
+        edit(l.c, &[5], false),
+        WeightsError::CrcMismatch { .. }
+    ));
+    assert_eq!(
+        edit(l.shifts, &0u32.to_le_bytes(), true),
+        quant("shift1", 0)
+    );
+    assert_eq!(
+        edit(l.shifts + 4, &63u32.to_le_bytes(), true),
+        quant("shift2", 0)
+    );
+    assert_eq!(edit(l.m1 + 8, &0i32.to_le_bytes(), true), quant("m1", 2));
+    assert_eq!(edit(l.m2 + 4, &(-5i32).to_le_bytes(), true), quant("m2", 1));
+    assert_eq!(
+        edit(l.b1 + 12, &i32::MAX.to_le_bytes(), true),
+        quant("b1", 3)
+    );
+    assert_eq!(edit(l.b2, &i32::MIN.to_le_bytes(), true), quant("b2", 0));
+    assert_eq!(edit(l.c + 7, &[0x80], true), quant("C", 7));
+    assert_eq!(edit(l.w1t + 100, &[0x80], true), quant("W1", 100));
+    assert_eq!(edit(l.w2t, &[0x80], true), quant("W2", 0));
+    if l.crc > l.pad {
+        assert_eq!(edit(l.pad, &[1], true), quant("padding", 0));
+    }
+    assert!(matches!(
+        QuantView::parse(&q[..q.len() - 1]).unwrap_err(),
+        WeightsError::Truncated { .. }
+    ));
+    let mut longer = q.clone();
+    longer.push(0);
+    assert!(matches!(
+        QuantView::parse(&longer).unwrap_err(),
+        WeightsError::TrailingBytes { .. }
+    ));
+    // Every error has a message that names the field.
+    assert!(quant("m1", 2).to_string().contains("m1[2]"));
+}
