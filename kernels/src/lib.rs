@@ -551,13 +551,14 @@ impl Kernels {
     /// int32 accumulation onto what `acc` holds (the bias), wrapping, the weights transposed
     /// (`wt` is `n × k`, `k = x.len()`, `n = acc.len()`). Exact: every path gives
     /// [`scalar::matvec_i8`]'s bits (AVX2 `vpmaddwd` on x86_64, also on the AVX-512 path;
-    /// `sxtb16`/`smlad` on the Cortex-M path).
+    /// `sxtb16`/`smlad` on the Cortex-M path of ARMv7E-M cores — an ARMv8-M core may lack the DSP
+    /// extension, so it runs the reference).
     ///
     /// # Errors
     /// [`KernelError::Shape`] unless `wt` has `n·k` values; nothing is written then.
     pub fn matvec_i8(self, x: &[i8], wt: &[i8], acc: &mut [i32]) -> Result<(), KernelError> {
         expect_dim("length of wt (= n·k)", acc.len() * x.len(), wt.len())?;
-        #[cfg(charmlp_arm_fpu)]
+        #[cfg(all(charmlp_arm_fpu, charmlp_arm_dsp))]
         if self.path == Path::CortexM {
             cortex_m::matvec_i8(x, wt, acc);
             return Ok(());

@@ -13,12 +13,14 @@
 //! ones, `s16`–`s31`, around them).
 
 mod add;
+#[cfg(charmlp_arm_dsp)]
 mod int8;
 mod linear;
 mod softmax;
 mod tanh;
 
 pub(crate) use add::{add, add_assign};
+#[cfg(charmlp_arm_dsp)]
 pub(crate) use int8::matvec_i8;
 pub(crate) use linear::nn;
 pub(crate) use softmax::softmax_unnormalized;
