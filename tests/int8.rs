@@ -228,3 +228,44 @@ fn every_damage_is_a_named_error() {
     // Every error has a message that names the field.
     assert!(quant("m1", 2).to_string().contains("m1[2]"));
 }
+
+/// Layer 1 from the per-position int32 table gives the same logits as the matrix-vector
+/// product, for every context of the canonical model's first two positions (and a third), and
+/// the sampler with the table draws the same names.
+#[test]
+fn the_table_gives_the_same_integers() {
+    let (_, q) = quantized();
+    let q = QuantView::parse(&q).unwrap();
+    let s = q.shape();
+    let mut table = vec![0i32; charmlp::int8::table_len(s)];
+    charmlp::int8::compute_table(&q, &mut table).unwrap();
+    let (mut a, mut b) = (QuantVecs::new(s), QuantVecs::new(s));
+    for c0 in 0..27u16 {
+        for c1 in 0..27u16 {
+            let ctx = [c0, c1, (c0 * 7 + c1) % 27];
+            logits(Kernels::best(), &q, &ctx, &mut a.view()).unwrap();
+            charmlp::int8::logits_with(Kernels::scalar(), &q, Some(&table), &ctx, &mut b.view())
+                .unwrap();
+            assert_eq!(a.view().z, b.view().z, "{ctx:?}");
+        }
+    }
+    let vocab = VocabBuf::from_symbols(q.vocab_str().chars()).unwrap();
+    let cfg = SampleConfig::default();
+    let plain = QuantSampler::new(q, vocab.view(), Kernels::best(), 3, cfg).unwrap();
+    let tabled = QuantSampler::new(q, vocab.view(), Kernels::best(), 3, cfg)
+        .unwrap()
+        .with_table(&table)
+        .unwrap();
+    for i in 0..200 {
+        let (mut x, mut y) = (String::new(), String::new());
+        plain.name(i, &mut a.view(), |c| x.push(c)).unwrap();
+        tabled.name(i, &mut b.view(), |c| y.push(c)).unwrap();
+        assert_eq!(x, y);
+    }
+    assert!(matches!(
+        QuantSampler::new(q, vocab.view(), Kernels::best(), 3, cfg)
+            .unwrap()
+            .with_table(&table[1..]),
+        Err(charmlp::SampleError::TableShape)
+    ));
+}

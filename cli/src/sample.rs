@@ -278,7 +278,20 @@ fn sample_int8(a: &SampleArgs, bytes: &[u8], cfg: SampleConfig) -> Result<Vec<St
         KernelArg::Scalar => Kernels::scalar(),
         KernelArg::Best => Kernels::best(),
     };
-    let s = QuantSampler::new(q, vocab.view(), kernels, a.seed, cfg)?;
+    // Layer 1 from the per-position int32 table (the same integers), unless --no-table.
+    let mut table = vec![
+        0i32;
+        if m.no_table {
+            0
+        } else {
+            charmlp::int8::table_len(q.shape())
+        }
+    ];
+    let mut s = QuantSampler::new(q, vocab.view(), kernels, a.seed, cfg)?;
+    if !m.no_table && 4 * table.len() <= MAX_TABLE_BYTES {
+        charmlp::int8::compute_table(&q, &mut table)?;
+        s = s.with_table(&table)?;
+    }
     let chunks: Vec<(u64, usize)> = (0..a.count)
         .step_by(CHUNK)
         .map(|at| (at as u64, CHUNK.min(a.count - at)))

@@ -10,7 +10,9 @@
 
 #![no_main]
 
-use charmlp::int8::{Layout, QuantSampler, QuantVecs, QuantView, logits, nll};
+use charmlp::int8::{
+    Layout, QuantSampler, QuantVecs, QuantView, compute_table, logits, logits_with, nll, table_len,
+};
 use charmlp::{Kernels, SampleConfig, VocabBuf, weights};
 use libfuzzer_sys::fuzz_target;
 
@@ -63,8 +65,22 @@ fn check(knob: u8, bytes: &[u8]) {
         all.push(names);
     }
     assert_eq!(all[0], all[1], "the paths draw different names");
-    let ctx = vec![0; s.block()];
+    let ctx: Vec<u16> = (0..s.block())
+        .map(|i| (usize::from(knob).wrapping_mul(i + 1) % s.vocab()) as u16)
+        .collect();
     logits(Kernels::best(), &q, &ctx, &mut scratch.view()).unwrap();
     let z = scratch.view().z.to_vec();
     assert!(nll(&z, 0).is_finite());
+    // Layer 1 from the per-position table: the same integers.
+    let mut table = vec![0i32; table_len(s)];
+    compute_table(&q, &mut table).unwrap();
+    logits_with(
+        Kernels::scalar(),
+        &q,
+        Some(&table),
+        &ctx,
+        &mut scratch.view(),
+    )
+    .unwrap();
+    assert_eq!(scratch.view().z, &z[..], "the table gives other logits");
 }

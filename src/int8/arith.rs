@@ -88,9 +88,11 @@ pub const fn requantize(v: i32, m: i32, s: u32) -> i64 {
 /// value in units of `1/64`, clamped to ±[`TANH_MAX`], from [`TANH_LUT`] (odd symmetry).
 #[inline(always)]
 pub fn tanh_i8(v: i32, m: i32, s: u32) -> i8 {
-    let p = requantize(v, m, s).clamp(-(TANH_MAX as i64), TANH_MAX as i64);
-    let t = TANH_LUT[p.unsigned_abs() as usize];
-    if p < 0 { -t } else { t }
+    let p = requantize(v, m, s);
+    // Branch-free (the signs are random): |p| clamped, the table, then the sign by `(t ^ s) − s`.
+    let t = TANH_LUT[p.unsigned_abs().min(TANH_MAX as u64) as usize];
+    let sign = (p >> 63) as i8;
+    (t ^ sign).wrapping_sub(sign)
 }
 
 /// The logit in units of `1/64` nat for the int32 output sum `v`.

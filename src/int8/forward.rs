@@ -134,17 +134,58 @@ pub fn logits(
     ctx: &[Index],
     s: &mut QuantScratch<'_>,
 ) -> Result<(), SampleError> {
+    logits_with(k, m, None, ctx, s)
+}
+
+/// The length of an int8 model's per-position layer-1 table: `B·V·H` int32.
+pub const fn table_len(s: Shape) -> usize {
+    s.block() * s.vocab() * s.hidden()
+}
+
+/// Fills `table` with the int8 model's per-position layer-1 sums,
+/// `T[pos][c][j] = Σ_e C[c][e]·W1ᵀ[j][pos·E + e]` (int32, wrapping): layer 1 is then
+/// `b1 + T[0][ctx₀] + T[1][ctx₁] + …` — the same integers as the matrix-vector product, because
+/// integer sums do not depend on their order ([`logits_with`]). For a host that samples many
+/// names (64.8 KB for the canonical model).
+///
+/// # Errors
+/// [`SampleError::Shape`] unless `table` has [`table_len`] values.
+pub fn compute_table(m: &QuantView<'_>, table: &mut [i32]) -> Result<(), SampleError> {
+    let s = m.shape();
+    Shape::check_len("int8 table (B·V·H)", table_len(s), table.len())
+        .map_err(SampleError::Shape)?;
+    let (v, e, h, inp) = (s.vocab(), s.emb(), s.hidden(), s.input());
+    let w1t = m.w1t();
+    for (pc, out) in table.chunks_exact_mut(h).enumerate() {
+        let (pos, c) = (pc / v, pc % v);
+        let row = m.c_row(c);
+        for (j, t) in out.iter_mut().enumerate() {
+            let w = &w1t[j * inp + pos * e..j * inp + (pos + 1) * e];
+            *t = row.iter().zip(w).fold(0i32, |a, (&x, &y)| {
+                a.wrapping_add(i32::from(x) * i32::from(y))
+            });
+        }
+    }
+    Ok(())
+}
+
+/// [`logits`], with layer 1's sums from a [`compute_table`] table when one is given (the same
+/// bits).
+///
+/// # Errors
+/// As [`logits`]; [`SampleError::TableShape`] for a table of another length.
+pub fn logits_with(
+    k: Kernels,
+    m: &QuantView<'_>,
+    table: Option<&[i32]>,
+    ctx: &[Index],
+    s: &mut QuantScratch<'_>,
+) -> Result<(), SampleError> {
     let shape = m.shape();
     s.check(shape).map_err(SampleError::Shape)?;
     let (e, h, v) = (shape.emb(), shape.hidden(), shape.vocab());
-    if ctx.len() != shape.block() {
+    if ctx.len() != shape.block() || ctx.iter().any(|&c| usize::from(c) >= v) {
         return Err(SampleError::Context);
-    }
-    for (pos, &c) in ctx.iter().enumerate() {
-        if usize::from(c) >= v {
-            return Err(SampleError::Context);
-        }
-        s.x[pos * e..(pos + 1) * e].copy_from_slice(m.c_row(usize::from(c)));
     }
     let (s1, s2) = m.shifts();
     let [b1, m1, b2, m2] = m.int32_fields();
@@ -153,8 +194,26 @@ pub fn logits(
     for (a, b) in acc.iter_mut().zip(b1.chunks_exact(4)) {
         *a = le(b);
     }
-    k.matvec_i8(s.x, m.w1t(), acc)
-        .map_err(|_| SampleError::Context)?;
+    match table {
+        Some(t) => {
+            if t.len() != table_len(shape) {
+                return Err(SampleError::TableShape);
+            }
+            for (pos, &c) in ctx.iter().enumerate() {
+                let at = (pos * v + usize::from(c)) * h;
+                for (a, &x) in acc.iter_mut().zip(&t[at..at + h]) {
+                    *a = a.wrapping_add(x);
+                }
+            }
+        }
+        None => {
+            for (pos, &c) in ctx.iter().enumerate() {
+                s.x[pos * e..(pos + 1) * e].copy_from_slice(m.c_row(usize::from(c)));
+            }
+            k.matvec_i8(s.x, m.w1t(), acc)
+                .map_err(|_| SampleError::Context)?;
+        }
+    }
     for ((hj, &a), mj) in s.h.iter_mut().zip(acc.iter()).zip(m1.chunks_exact(4)) {
         *hj = tanh_i8(a, le(mj), s1);
     }
@@ -182,6 +241,7 @@ pub struct QuantSampler<'a> {
     inv_t: u32,
     top_k: usize,
     max_len: usize,
+    table: Option<&'a [i32]>,
 }
 
 impl<'a> QuantSampler<'a> {
@@ -221,7 +281,20 @@ impl<'a> QuantSampler<'a> {
             inv_t: inv_temperature_q16(t),
             top_k,
             max_len: cfg.max_len,
+            table: None,
         })
+    }
+
+    /// The same sampler with layer 1 from a [`compute_table`] table (the same names).
+    ///
+    /// # Errors
+    /// [`SampleError::TableShape`] unless the table has [`table_len`] values.
+    pub fn with_table(mut self, table: &'a [i32]) -> Result<Self, SampleError> {
+        if table.len() != table_len(self.model.shape()) {
+            return Err(SampleError::TableShape);
+        }
+        self.table = Some(table);
+        Ok(self)
     }
 
     /// Draws one symbol after `ctx`.
@@ -234,7 +307,7 @@ impl<'a> QuantSampler<'a> {
         rng: &mut Xoshiro128PlusPlus,
         s: &mut QuantScratch<'_>,
     ) -> Result<Index, SampleError> {
-        logits(self.kernels, &self.model, ctx, s)?;
+        logits_with(self.kernels, &self.model, self.table, ctx, s)?;
         let used = self.vocab.len();
         let z = &s.z[..used];
         let zmax = z.iter().copied().max().unwrap_or(0);

@@ -19,6 +19,9 @@ pub mod quantize;
 pub use file::{Layout, QuantView, is_int8};
 #[cfg(feature = "std")]
 pub use forward::QuantVecs;
-pub use forward::{QuantArrays, QuantSampler, QuantScratch, items_loss, logits, nll};
+pub use forward::{
+    QuantArrays, QuantSampler, QuantScratch, compute_table, items_loss, logits, logits_with, nll,
+    table_len,
+};
 #[cfg(feature = "std")]
 pub use quantize::quantize;
