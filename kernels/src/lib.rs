@@ -564,10 +564,7 @@ impl Kernels {
             return Ok(());
         }
         #[cfg(target_arch = "x86_64")]
-        if matches!(self.path, Path::Avx2Fma | Path::Avx512) {
-            // SAFETY: both paths are only constructed on CPUs with AVX2 (`Path::is_supported`;
-            // AVX-512 is detected together with AVX2), and the length was checked above.
-            unsafe { x86_64::int8::matvec_i8(x, wt, acc) };
+        if x86_64::int8::run(self, x, wt, acc) {
             return Ok(());
         }
         scalar::matvec_i8(x, wt, acc);

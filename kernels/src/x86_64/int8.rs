@@ -35,6 +35,19 @@ unsafe fn row_sum(x: &[i8], wt: &[i8], at: usize, full: usize, xtail: Option<__m
     acc
 }
 
+/// Runs [`matvec_i8`] if `k`'s path is AVX2 or AVX-512 (and the lengths fit); `false` otherwise.
+pub(crate) fn run(k: crate::Kernels, x: &[i8], wt: &[i8], out: &mut [i32]) -> bool {
+    if !matches!(k.path(), crate::Path::Avx2Fma | crate::Path::Avx512)
+        || wt.len() < out.len() * x.len()
+    {
+        return false;
+    }
+    // SAFETY: both paths are only constructed on CPUs with AVX2 (`Path::is_supported`; AVX-512
+    // is detected together with AVX2), and `wt` holds `out.len()·x.len()` values (checked above).
+    unsafe { matvec_i8(x, wt, out) };
+    true
+}
+
 /// `out[j] += Σᵢ x[i]·wt[j·k + i]`, wrapping int32 (see [`crate::scalar::matvec_i8`]).
 ///
 /// # Safety
