@@ -121,14 +121,18 @@ struct Model {
 
 impl Model {
     fn load(a: &ModelArgs) -> Result<Model, RunError> {
-        let bytes = read_capped(&a.weights, MAX_WEIGHTS_BYTES)?;
+        Self::from_bytes(a, &read_capped(&a.weights, MAX_WEIGHTS_BYTES)?)
+    }
+
+    /// [`Model::load`] of bytes already read from `a.weights`.
+    fn from_bytes(a: &ModelArgs, bytes: &[u8]) -> Result<Model, RunError> {
         let mut words = vec![0u32; bytes.len().div_ceil(4)];
-        bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..bytes.len()].copy_from_slice(&bytes);
+        bytemuck::cast_slice_mut::<u32, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
         let werr = |err| RunError::Weights {
             path: a.weights.clone(),
             err,
         };
-        let w = WeightsView::parse(&bytes).map_err(werr)?;
+        let w = WeightsView::parse(bytes).map_err(werr)?;
         let vocab = VocabBuf::from_symbols(w.vocab_str().chars())
             .map_err(|_| werr(charmlp::WeightsError::MissingTerminator))?;
         let table = match &a.table {
@@ -334,27 +338,16 @@ fn run(a: &SampleArgs) -> Result<(), RunError> {
         }
         None => None,
     };
-    let head = read_capped(&a.model.weights, MAX_WEIGHTS_BYTES)?;
-    let names = if charmlp::int8::is_int8(&head) {
-        Some(sample_int8(a, &head, cfg)?)
+    let bytes = read_capped(&a.model.weights, MAX_WEIGHTS_BYTES)?;
+    let names = if charmlp::int8::is_int8(&bytes) {
+        sample_int8(a, &bytes, cfg)?
     } else {
-        None
-    };
-    drop(head);
-    let m = match names {
-        Some(_) => None,
-        None => {
-            let m = Model::load(&a.model)?;
-            // Validates the settings and the prefix before any thread starts.
-            let mut probe = m.sampler(a.seed, cfg)?;
-            probe.sample_prefixed(&a.prefix, |_| {})?;
-            Some(m)
-        }
-    };
-    let names = match (names, m) {
-        (Some(n), _) => n,
-        (None, Some(m)) => m.sample_many(a.seed, cfg, &a.prefix, a.count)?,
-        (None, None) => Vec::new(),
+        let m = Model::from_bytes(&a.model, &bytes)?;
+        drop(bytes);
+        // Validates the settings and the prefix before any thread starts.
+        let mut probe = m.sampler(a.seed, cfg)?;
+        probe.sample_prefixed(&a.prefix, |_| {})?;
+        m.sample_many(a.seed, cfg, &a.prefix, a.count)?
     };
     let tags = corpus.as_ref().map(|c| tag_names(&names, c));
     let mut out = BufWriter::new(io::stdout().lock());

@@ -622,7 +622,7 @@ pub fn finish(
                 path: PathBuf::from("weights.int8.bin"),
                 err,
             };
-            let q = crate::convert::quantized_bytes(&file).map_err(werr)?;
+            let q = charmlp::int8::quantize(&p, run.corpus.vocab().view()).map_err(werr)?;
             let qv = charmlp::int8::QuantView::parse(&q).map_err(werr)?;
             let mut scratch = charmlp::int8::QuantVecs::new(qv.shape());
             let mut loss = |items| {

@@ -252,22 +252,6 @@ impl<'a> QuantView<'a> {
         i8s(&self.bytes[self.layout.w2t..self.layout.pad])
     }
 
-    /// `b1[j]`, `m1[j]`.
-    pub fn layer1(&self, j: usize) -> (i32, i32) {
-        (
-            i32_at(self.bytes, self.layout.b1 + 4 * j),
-            i32_at(self.bytes, self.layout.m1 + 4 * j),
-        )
-    }
-
-    /// `b2[k]`, `m2[k]`.
-    pub fn layer2(&self, k: usize) -> (i32, i32) {
-        (
-            i32_at(self.bytes, self.layout.b2 + 4 * k),
-            i32_at(self.bytes, self.layout.m2 + 4 * k),
-        )
-    }
-
     /// The little-endian int32 arrays `b1`, `m1`, `b2`, `m2`, as bytes (four per value).
     pub fn int32_fields(&self) -> [&'a [u8]; 4] {
         let l = &self.layout;

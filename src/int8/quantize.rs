@@ -15,7 +15,8 @@ use std::vec::Vec;
 use super::file::Layout;
 use crate::params::ParamsView;
 use crate::vocab::VocabView;
-use crate::weights::format::{DTYPE_INT8, HEADER_LEN, MAGIC, VERSION_INT8};
+use crate::weights::emit_header;
+use crate::weights::format::{DTYPE_INT8, VERSION_INT8};
 use crate::weights::{WeightsError, crc32};
 
 /// Symmetric int8 of `x / scale`, round half to even.
@@ -86,25 +87,13 @@ fn layer(
 /// not finite and positive (an f32 file that read back is always finite).
 pub fn quantize(p: &ParamsView<'_>, vocab: VocabView<'_>) -> Result<Vec<u8>, WeightsError> {
     let s = p.shape();
-    let (v, b, e, h) = (s.vocab(), s.block(), s.emb(), s.hidden());
-    let inp = s.input();
-    let mut text = Vec::new();
-    for &c in vocab.symbols() {
-        let mut buf = [0u8; 4];
-        text.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-    }
-    let l = Layout::new(s, text.len());
-    let mut out = std::vec![0u8; l.len];
-    out[..8].copy_from_slice(&MAGIC);
-    out[8..10].copy_from_slice(&VERSION_INT8.to_le_bytes());
-    out[10] = DTYPE_INT8;
-    for (i, d) in [v, b, e, h, vocab.len(), text.len()]
-        .into_iter()
-        .enumerate()
-    {
-        out[12 + 4 * i..16 + 4 * i].copy_from_slice(&(d as u32).to_le_bytes());
-    }
-    out[HEADER_LEN..HEADER_LEN + text.len()].copy_from_slice(&text);
+    let (v, h, inp) = (s.vocab(), s.hidden(), s.input());
+    let mut out = Vec::new();
+    let text_len = emit_header(VERSION_INT8, DTYPE_INT8, s, vocab, |b| {
+        out.extend_from_slice(b)
+    });
+    let l = Layout::new(s, text_len);
+    out.resize(l.len, 0);
 
     let c = p.c().as_slice();
     let w1 = p.w1().as_slice();

@@ -16,36 +16,44 @@ mod write;
 
 pub use baked::{Baked, baked_dims};
 
+/// Emits a file's header, vocabulary string and padding up to the first tensor, in pieces, to
+/// `out` (format `version`, `dtype`, the model `shape`); returns the vocabulary's byte length.
+/// The one place the header is written: the f32 writer, [`file_crc`] and the int8 quantizer.
+pub(crate) fn emit_header(
+    version: u16,
+    dtype: u8,
+    shape: crate::Shape,
+    vocab: crate::vocab::VocabView<'_>,
+    mut out: impl FnMut(&[u8]),
+) -> usize {
+    let text_len: usize = vocab.symbols().iter().map(|c| c.len_utf8()).sum();
+    out(&MAGIC);
+    out(&version.to_le_bytes());
+    out(&[dtype, 0]);
+    for v in [
+        shape.vocab(),
+        shape.block(),
+        shape.emb(),
+        shape.hidden(),
+        vocab.len(),
+        text_len,
+    ] {
+        out(&(v as u32).to_le_bytes());
+    }
+    for c in vocab.symbols() {
+        let mut buf = [0u8; 4];
+        out(c.encode_utf8(&mut buf).as_bytes());
+    }
+    out(&[0; 3][..tensor_offset(text_len) - HEADER_LEN - text_len]);
+    text_len
+}
+
 /// The CRC-32 that the weights file of `p` and `vocab` ends with (what `to_bytes` would write),
 /// computed without writing the file: a device that trained its weights reports it, and the host
 /// compares it with the file it wrote.
 pub fn file_crc(p: &crate::params::ParamsView<'_>, vocab: crate::vocab::VocabView<'_>) -> u32 {
-    let s = p.shape();
     let mut d = crc32::CRC32.digest();
-    let mut text_len = 0usize;
-    for c in vocab.symbols() {
-        text_len += c.len_utf8();
-    }
-    d.update(&MAGIC);
-    d.update(&VERSION.to_le_bytes());
-    d.update(&[DTYPE_F32, 0]);
-    for v in [
-        s.vocab(),
-        s.block(),
-        s.emb(),
-        s.hidden(),
-        vocab.len(),
-        text_len,
-    ] {
-        d.update(&(v as u32).to_le_bytes());
-    }
-    for c in vocab.symbols() {
-        let mut buf = [0u8; 4];
-        d.update(c.encode_utf8(&mut buf).as_bytes());
-    }
-    for _ in HEADER_LEN + text_len..tensor_offset(text_len) {
-        d.update(&[0]);
-    }
+    emit_header(VERSION, DTYPE_F32, p.shape(), vocab, |b| d.update(b));
     for x in p.iter() {
         d.update(&x.to_le_bytes());
     }

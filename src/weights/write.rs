@@ -3,32 +3,17 @@
 use std::vec::Vec;
 
 use super::crc32;
-use super::format::{DTYPE_F32, MAGIC, VERSION, tensor_offset};
+use super::format::{DTYPE_F32, VERSION};
 use crate::params::ParamsView;
 use crate::vocab::VocabView;
 
 /// Serializes parameters and vocabulary into the version-1 format.
 pub fn to_bytes(p: &ParamsView<'_>, vocab: VocabView<'_>) -> Vec<u8> {
-    let s = p.shape();
-    let mut text = std::string::String::new();
-    text.extend(vocab.symbols());
-    let mut out = Vec::with_capacity(s.file_len(text.len()));
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.push(DTYPE_F32);
-    out.push(0);
-    for d in [
-        s.vocab(),
-        s.block(),
-        s.emb(),
-        s.hidden(),
-        vocab.len(),
-        text.len(),
-    ] {
-        out.extend_from_slice(&(d as u32).to_le_bytes());
-    }
-    out.extend_from_slice(text.as_bytes());
-    out.resize(tensor_offset(text.len()), 0);
+    let mut out = Vec::new();
+    let text_len = super::emit_header(VERSION, DTYPE_F32, p.shape(), vocab, |b| {
+        out.extend_from_slice(b)
+    });
+    out.reserve_exact(p.shape().file_len(text_len) - out.len());
     for x in p.iter() {
         out.extend_from_slice(&x.to_le_bytes());
     }

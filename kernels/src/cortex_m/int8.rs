@@ -4,49 +4,9 @@
 //! instruction. The sums wrap like the reference's (`smlad` sets the Q flag on overflow, which
 //! nothing reads), so the results are [`crate::scalar::matvec_i8`]'s bits.
 
-/// `bias + Σ_{i < 4·groups} x[i]·w[i]` (wrapping): `groups` words of four int8 from each pointer.
-#[inline(always)]
-fn dot_groups(x: &[i8], w: &[i8], groups: usize, bias: i32) -> i32 {
-    debug_assert!(x.len() >= 4 * groups && w.len() >= 4 * groups);
-    if groups == 0 {
-        return bias;
-    }
-    let mut acc = bias;
-    // SAFETY: the loop reads `groups` words from each of `x` and `w`, which hold at least
-    // `4·groups` bytes (checked by the callers' slicing); `ldr` accepts unaligned addresses on
-    // these cores (the reset value of CCR.UNALIGN_TRP is 0, and no runtime sets it). It writes
-    // only the named registers; the flags it changes (`subs`, and Q from `smlad`) are declared
-    // by omitting `preserves_flags`. No stack, no other memory.
-    unsafe {
-        core::arch::asm!(
-            "2:",
-            "ldr {a}, [{xp}], #4",
-            "ldr {b}, [{wp}], #4",
-            "sxtb16 {c}, {a}",
-            "sxtb16 {d}, {b}",
-            "smlad {acc}, {c}, {d}, {acc}",
-            "sxtb16 {c}, {a}, ror #8",
-            "sxtb16 {d}, {b}, ror #8",
-            "smlad {acc}, {c}, {d}, {acc}",
-            "subs {n}, {n}, #1",
-            "bne 2b",
-            xp = inout(reg) x.as_ptr() => _,
-            wp = inout(reg) w.as_ptr() => _,
-            n = inout(reg) groups => _,
-            acc = inout(reg) acc,
-            a = out(reg) _,
-            b = out(reg) _,
-            c = out(reg) _,
-            d = out(reg) _,
-            options(readonly, nostack)
-        );
-    }
-    acc
-}
-
 /// `(acc0 + Σ x·w0, acc1 + Σ x·w1)` over `groups` words: two rows at once, so each word of `x`
 /// is loaded and sign-extended once for both (16 instructions per 8 multiply-adds, against 20).
-/// `w1` is `w0 + k` bytes on (the next row).
+/// `w1` is `w0 + k` bytes on (the next row; `k = 0` computes one row twice, for an odd last row).
 #[inline(always)]
 fn dot_groups2(x: &[i8], w0: &[i8], k: usize, groups: usize, acc: (i32, i32)) -> (i32, i32) {
     debug_assert!(x.len() >= 4 * groups && w0.len() >= k + 4 * groups);
@@ -119,6 +79,6 @@ pub(crate) fn matvec_i8(x: &[i8], wt: &[i8], out: &mut [i32]) {
     }
     if let [o] = pairs.into_remainder() {
         let row = &wt[j * k..(j + 1) * k];
-        *o = tail(x, row, full, dot_groups(x, row, groups, *o));
+        *o = tail(x, row, full, dot_groups2(x, row, 0, groups, (*o, 0)).0);
     }
 }
