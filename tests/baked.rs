@@ -91,3 +91,46 @@ fn the_baked_table_is_the_files_table() {
     );
     assert_eq!(t.data().as_ptr() as usize % 4, 0, "not aligned");
 }
+
+// An int8 file in the same macro: the header's dtype picks `BakedInt8`.
+include_weights!(INT8: Int8Model<27, 3, 10, 200> = "../examples/firmware-bench/int8/weights.int8.bin");
+
+#[test]
+fn an_int8_file_bakes_and_samples_the_hosts_int8_names() {
+    use charmlp::int8::{QuantSampler, QuantVecs, QuantView};
+    assert_eq!((Int8Model::V, Int8Model::IN, Int8Model::H), (27, 30, 200));
+    let bytes = include_bytes!("../examples/firmware-bench/int8/weights.int8.bin");
+    assert_eq!(INT8.bytes(), &bytes[..]);
+    let m = QuantView::parse(bytes).unwrap();
+    assert_eq!(
+        INT8.vocab().symbols().iter().collect::<String>(),
+        m.vocab_str()
+    );
+    let vocab = charmlp::VocabBuf::from_symbols(m.vocab_str().chars()).unwrap();
+    for k in Kernels::all_supported() {
+        let mut scratch = Int8Model::sample_arrays();
+        let mut a = INT8
+            .sampler(k, 7, SampleConfig::default(), &mut scratch)
+            .unwrap();
+        let b = QuantSampler::new(m, vocab.view(), k, 7, SampleConfig::default()).unwrap();
+        let mut s = QuantVecs::new(m.shape());
+        // Name 3 onward, as `seek_name` promises.
+        a.seek_name(3);
+        for i in 3..23 {
+            let x: charmlp::heapless::String<64> = a.sample_string().unwrap();
+            let mut y = String::new();
+            b.name(i, &mut s.view(), |c| y.push(c)).unwrap();
+            assert_eq!(x.as_str(), y, "name {i} on {}", k.path());
+        }
+        // A name longer than the string's capacity is an error, not a cut.
+        let mut scratch = Int8Model::sample_arrays();
+        let mut a = INT8
+            .sampler(k, 7, SampleConfig::default(), &mut scratch)
+            .unwrap();
+        let tiny: Result<charmlp::heapless::String<1>, _> = (0..50)
+            .map(|_| a.sample_string::<1>())
+            .find(|r| r.is_err())
+            .unwrap();
+        assert!(matches!(tiny, Err(charmlp::SampleError::BufferFull)));
+    }
+}

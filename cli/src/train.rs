@@ -1066,6 +1066,12 @@ fn print_report(r: &Report, out: &Path, to_stderr: bool) {
         "firmware (copy weights.bin next to your crate's src/): {}\n",
         include_line(r)
     );
+    if r.int8_dev_loss.is_some() {
+        text += &format!(
+            "firmware, int8 (the same line, the same code): {}\n",
+            include_line(r).replace("weights.bin", "weights.int8.bin")
+        );
+    }
     if let (Some(step), Some(l)) = (r.best_step, r.best_dev_sample_loss) {
         text += &format!(
             "best by dev loss: step {step} ({l:.4} on the subsample): {}\n",

@@ -15,8 +15,10 @@ pub enum Path {
     Avx512,
     /// aarch64 NEON (4 lanes).
     Neon,
-    /// Cortex-M4F/M7/M33/M55 single-precision FPU (`vfma.f32`, `vldm`): VFP assembly for the
-    /// forward layers and tanh (`thumbv7em-*-eabihf`, `thumbv8m.main-*-eabihf`).
+    /// Cortex-M: on the M4F/M7/M33/M55 single-precision FPU (`vfma.f32`, `vldm`), VFP assembly
+    /// for the forward layers and tanh (`thumbv7em-*-eabihf`, `thumbv8m.main-*-eabihf`), and the
+    /// DSP int8 kernel on ARMv7E-M; on the M0/M0+ (`thumbv6m-*`), the Thumb-1 int8 kernel (the
+    /// f32 kernels run the reference there).
     CortexM,
 }
 
@@ -54,8 +56,11 @@ impl Path {
             Path::Avx2Fma => avx2_supported(),
             Path::Avx512 => avx512_supported(),
             Path::Neon => neon_supported(),
-            // Compiled in (build.rs) only for targets whose every core has the FPU.
-            Path::CortexM => cfg!(all(charmlp_arm_fpu, not(feature = "force-scalar"))),
+            // Compiled in (build.rs) only for targets whose every core has the FPU, and ARMv6-M.
+            Path::CortexM => cfg!(all(
+                any(charmlp_arm_fpu, charmlp_armv6m),
+                not(feature = "force-scalar")
+            )),
         }
     }
 }

@@ -60,7 +60,7 @@ pub mod scalar;
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
-#[cfg(charmlp_arm_fpu)]
+#[cfg(any(charmlp_arm_fpu, charmlp_armv6m))]
 mod cortex_m;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod simd;
@@ -74,6 +74,24 @@ pub use mat::{Mat, MatMut};
 pub use scalar::Epilogue;
 
 use error::expect_dim;
+
+/// The int8 models' requantization `(v·m + 2^(s−1)) >> s` ([`scalar::requantize`], the
+/// definition), `1 ≤ s ≤ 62`, clamped to `±lim`. For `s ≥ 33` (what the quantizer writes for
+/// any model whose factors are below 2⁻²) it needs only the product's high word
+/// ([`scalar::requantize_hi`]), 32-bit work: one `smull` on ARMv7-M, four 16-bit multiplies on
+/// ARMv6-M ([`scalar::mul_hi_32`]) instead of library calls.
+#[inline(always)]
+pub fn requantize_clamp(v: i32, m: i32, s: u32, lim: i32) -> i32 {
+    if s >= 33 {
+        #[cfg(charmlp_armv6m)]
+        let hi = scalar::mul_hi_32(v, m);
+        #[cfg(not(charmlp_armv6m))]
+        let hi = scalar::mul_hi(v, m);
+        scalar::requantize_hi(hi, s).clamp(-lim, lim)
+    } else {
+        scalar::requantize(v, m, s).clamp(-i64::from(lim), i64::from(lim)) as i32
+    }
+}
 
 /// Matmuls of fewer multiply-adds run on one thread whatever [`Kernels::with_threads`] says
 /// (starting a thread costs about as much as 2²⁰ multiply-adds).
@@ -263,7 +281,10 @@ impl Kernels {
     /// with `eabihf`, AVX2/AVX-512/NEON if the target enables them, else scalar. With `std`,
     /// [`Kernels::best`] also detects what the CPU has at run time.
     pub const fn for_target() -> Kernels {
-        let path = if cfg!(all(charmlp_arm_fpu, not(feature = "force-scalar"))) {
+        let path = if cfg!(all(
+            any(charmlp_arm_fpu, charmlp_armv6m),
+            not(feature = "force-scalar")
+        )) {
             Path::CortexM
         } else if cfg!(all(
             target_arch = "x86_64",
@@ -561,6 +582,11 @@ impl Kernels {
         #[cfg(all(charmlp_arm_fpu, charmlp_arm_dsp))]
         if self.path == Path::CortexM {
             cortex_m::matvec_i8(x, wt, acc);
+            return Ok(());
+        }
+        #[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
+        if self.path == Path::CortexM {
+            cortex_m::matvec_i8_thumb1(x, wt, acc);
             return Ok(());
         }
         #[cfg(target_arch = "x86_64")]

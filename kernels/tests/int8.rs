@@ -56,6 +56,67 @@ proptest! {
         let bias: Vec<i32> = (0..n).map(|_| (next() >> 40) as i32 - (1 << 23)).collect();
         check(&x, &wt, &bias);
     }
+
+    /// The requantization the forward pass runs (high word only for s ≥ 33; ARMv6-M's 32-bit
+    /// product) equals the definition clamped, for any operands, shift and limit.
+    #[test]
+    fn requantize_clamp_is_the_definition(
+        v in any::<i32>(),
+        m in any::<i32>(),
+        s in 1u32..=62,
+        lim in 0i32..=i32::MAX,
+    ) {
+        prop_assert_eq!(scalar::mul_hi_32(v, m), scalar::mul_hi(v, m));
+        let want = scalar::requantize(v, m, s).clamp(-i64::from(lim), i64::from(lim));
+        prop_assert_eq!(i64::from(charmlp_kernels::requantize_clamp(v, m, s, lim)), want);
+    }
+}
+
+#[test]
+fn requantize_clamp_is_the_definition_at_the_extremes() {
+    let vals = [
+        i32::MIN,
+        i32::MIN + 1,
+        -65536,
+        -65535,
+        -32769,
+        -1,
+        0,
+        1,
+        32767,
+        65535,
+        65536,
+        i32::MAX,
+    ];
+    for &v in &vals {
+        for &m in &vals {
+            assert_eq!(
+                scalar::mul_hi_32(v, m),
+                scalar::mul_hi(v, m),
+                "v = {v}, m = {m}"
+            );
+            for s in 1..=62 {
+                for lim in [512, 1 << 24, i32::MAX] {
+                    let want = scalar::requantize(v, m, s).clamp(-i64::from(lim), i64::from(lim));
+                    assert_eq!(
+                        i64::from(charmlp_kernels::requantize_clamp(v, m, s, lim)),
+                        want,
+                        "v = {v}, m = {m}, s = {s}, lim = {lim}"
+                    );
+                }
+            }
+        }
+    }
+    // Halves round up: 1.5 → 2, −1.5 → −1 (at s < 33 and at s ≥ 33).
+    assert_eq!(scalar::requantize(3, 1, 1), 2);
+    assert_eq!(scalar::requantize(-3, 1, 1), -1);
+    assert_eq!(charmlp_kernels::requantize_clamp(6, 1 << 30, 32, 9), 2);
+    assert_eq!(charmlp_kernels::requantize_clamp(-6, 1 << 30, 32, 9), -1);
+    assert_eq!(charmlp_kernels::requantize_clamp(3 << 3, 1 << 30, 34, 9), 2);
+    assert_eq!(
+        charmlp_kernels::requantize_clamp(-3 << 3, 1 << 30, 34, 9),
+        -1
+    );
 }
 
 #[test]

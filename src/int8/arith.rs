@@ -8,7 +8,7 @@ pub const FRAC_BITS: u32 = 6;
 /// `|p| ≤ TANH_MAX` for a tanh input `p` in units of `1/64` (±8.0; `tanh(8)·127` rounds to 127).
 pub const TANH_MAX: i32 = 512;
 /// The largest logit magnitude, in units of `1/64` nat (±2¹⁸ nats).
-pub const LOGIT_MAX: i64 = 1 << 24;
+pub const LOGIT_MAX: i32 = 1 << 24;
 /// `Q15` one: the weight of the most likely symbol.
 pub const ONE_Q15: u32 = 1 << 15;
 /// A logit more than `EXP_RANGE` nats below the largest has weight 0.
@@ -78,27 +78,29 @@ pub static EXP_FRAC: [u32; 64] = {
 };
 
 /// `(v·m + 2^(s−1)) >> s`: the product of an int32 sum and a positive multiplier, rounded to
-/// nearest (halves up) at `s` fraction bits, `1 ≤ s ≤ 62` (checked when the file is read).
+/// nearest (halves up) at `s` fraction bits, `1 ≤ s ≤ 62` (checked when the file is read): the
+/// definition. The forward pass computes it clamped with [`charmlp_kernels::requantize_clamp`]
+/// (the same values, 32-bit work).
 #[inline(always)]
 pub const fn requantize(v: i32, m: i32, s: u32) -> i64 {
-    (v as i64 * m as i64 + (1i64 << (s - 1))) >> s
+    charmlp_kernels::scalar::requantize(v, m, s)
 }
 
 /// The hidden unit's int8 value for the int32 pre-activation `v`: `tanh` of the requantized
 /// value in units of `1/64`, clamped to ±[`TANH_MAX`], from [`TANH_LUT`] (odd symmetry).
 #[inline(always)]
 pub fn tanh_i8(v: i32, m: i32, s: u32) -> i8 {
-    let p = requantize(v, m, s);
-    // Branch-free (the signs are random): |p| clamped, the table, then the sign by `(t ^ s) − s`.
-    let t = TANH_LUT[p.unsigned_abs().min(TANH_MAX as u64) as usize];
-    let sign = (p >> 63) as i8;
+    let p = charmlp_kernels::requantize_clamp(v, m, s, TANH_MAX);
+    // Branch-free (the signs are random): the table at |p|, then the sign by `(t ^ s) − s`.
+    let t = TANH_LUT[p.unsigned_abs() as usize];
+    let sign = (p >> 31) as i8;
     (t ^ sign).wrapping_sub(sign)
 }
 
 /// The logit in units of `1/64` nat for the int32 output sum `v`.
 #[inline(always)]
 pub fn logit(v: i32, m: i32, s: u32) -> i32 {
-    requantize(v, m, s).clamp(-LOGIT_MAX, LOGIT_MAX) as i32
+    charmlp_kernels::requantize_clamp(v, m, s, LOGIT_MAX)
 }
 
 /// The temperature as a `Q16` multiplier of logit differences: `round(2¹⁶/T)`, at least 1.

@@ -89,8 +89,50 @@ impl Layout {
 }
 
 #[inline(always)]
-fn i32_at(b: &[u8], at: usize) -> i32 {
+const fn i32_at(b: &[u8], at: usize) -> i32 {
     i32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+const fn bad(tensor: &'static str, index: usize) -> WeightsError {
+    WeightsError::Quantization { tensor, index }
+}
+
+/// Every bias of `n` at `at` leaves room for `k` products: `127²·k + |b| < 2³¹`.
+const fn check_biases(
+    bytes: &[u8],
+    name: &'static str,
+    at: usize,
+    n: usize,
+    k: usize,
+) -> Result<(), WeightsError> {
+    let room = (i32::MAX as u64).checked_sub(127 * 127 * k as u64);
+    let mut j = 0;
+    while j < n {
+        let b = i32_at(bytes, at + 4 * j).unsigned_abs() as u64;
+        match room {
+            Some(r) if b <= r => {}
+            _ => return Err(bad(name, j)),
+        }
+        j += 1;
+    }
+    Ok(())
+}
+
+/// Every multiplier of `n` at `at` is positive.
+const fn check_multipliers(
+    bytes: &[u8],
+    name: &'static str,
+    at: usize,
+    n: usize,
+) -> Result<(), WeightsError> {
+    let mut j = 0;
+    while j < n {
+        if i32_at(bytes, at + 4 * j) <= 0 {
+            return Err(bad(name, j));
+        }
+        j += 1;
+    }
+    Ok(())
 }
 
 fn i8s(b: &[u8]) -> &[i8] {
@@ -115,9 +157,17 @@ impl<'a> QuantView<'a> {
     /// # Errors
     /// The [`WeightsError`] naming the first problem found ([`WeightsError::Quantization`] for a
     /// parameter out of range).
-    pub fn parse(bytes: &'a [u8]) -> Result<Self, WeightsError> {
-        let header = Header::parse_as(bytes, VERSION_INT8, DTYPE_INT8)?;
-        let shape = header.shape()?;
+    pub const fn parse(bytes: &'a [u8]) -> Result<Self, WeightsError> {
+        // A `const fn` (loops by index, no closures), so `include_weights!` validates a baked
+        // file at compile time.
+        let header = match Header::parse_as(bytes, VERSION_INT8, DTYPE_INT8) {
+            Ok(h) => h,
+            Err(e) => return Err(e),
+        };
+        let shape = match header.shape() {
+            Ok(s) => s,
+            Err(e) => return Err(e),
+        };
         if header.symbols > header.vocab {
             return Err(WeightsError::SymbolCount {
                 announced: header.symbols,
@@ -150,50 +200,63 @@ impl<'a> QuantView<'a> {
             bytes[layout.crc + 2],
             bytes[layout.crc + 3],
         ]);
-        let computed = crc32(&bytes[..layout.crc]);
+        let computed = crc32(bytes.split_at(layout.crc).0);
         if stored != computed {
             return Err(WeightsError::CrcMismatch { stored, computed });
         }
-        let text = &bytes[HEADER_LEN..HEADER_LEN + vocab_len];
-        let vocab = core::str::from_utf8(text).map_err(|_| WeightsError::VocabNotUtf8)?;
-        check_vocab(text, header.symbols)?;
-        let bad = |tensor, index| WeightsError::Quantization { tensor, index };
+        let text = bytes.split_at(HEADER_LEN).1.split_at(vocab_len).0;
+        let vocab = match core::str::from_utf8(text) {
+            Ok(v) => v,
+            Err(_) => return Err(WeightsError::VocabNotUtf8),
+        };
+        if let Err(e) = check_vocab(text, header.symbols) {
+            return Err(e);
+        }
         let s1 = i32_at(bytes, layout.shifts) as u32;
         let s2 = i32_at(bytes, layout.shifts + 4) as u32;
-        for (name, s) in [("shift1", s1), ("shift2", s2)] {
-            if !(1..=62).contains(&s) {
-                return Err(bad(name, 0));
-            }
+        if s1 < 1 || s1 > 62 {
+            return Err(bad("shift1", 0));
+        }
+        if s2 < 1 || s2 > 62 {
+            return Err(bad("shift2", 0));
         }
         // No sum can wrap: 127²·k + |bias| < 2³¹.
         let (v, h, inp) = (shape.vocab(), shape.hidden(), shape.input());
-        for (name, at, n, k) in [("b1", layout.b1, h, inp), ("b2", layout.b2, v, h)] {
-            let room = (i32::MAX as u64).checked_sub(127 * 127 * k as u64);
-            for j in 0..n {
-                let b = u64::from(i32_at(bytes, at + 4 * j).unsigned_abs());
-                if room.is_none_or(|r| b > r) {
-                    return Err(bad(name, j));
+        if let Err(e) = check_biases(bytes, "b1", layout.b1, h, inp) {
+            return Err(e);
+        }
+        if let Err(e) = check_biases(bytes, "b2", layout.b2, v, h) {
+            return Err(e);
+        }
+        if let Err(e) = check_multipliers(bytes, "m1", layout.m1, h) {
+            return Err(e);
+        }
+        if let Err(e) = check_multipliers(bytes, "m2", layout.m2, v) {
+            return Err(e);
+        }
+        let tensors = [
+            ("C", layout.c, layout.w1t),
+            ("W1", layout.w1t, layout.w2t),
+            ("W2", layout.w2t, layout.pad),
+        ];
+        let mut t = 0;
+        while t < tensors.len() {
+            let (name, from, to) = tensors[t];
+            let mut i = from;
+            while i < to {
+                if bytes[i] == 0x80 {
+                    return Err(bad(name, i - from));
                 }
+                i += 1;
             }
+            t += 1;
         }
-        for (name, at, n) in [("m1", layout.m1, h), ("m2", layout.m2, v)] {
-            for j in 0..n {
-                if i32_at(bytes, at + 4 * j) <= 0 {
-                    return Err(bad(name, j));
-                }
+        let mut i = layout.pad;
+        while i < layout.crc {
+            if bytes[i] != 0 {
+                return Err(bad("padding", i - layout.pad));
             }
-        }
-        for (name, r) in [
-            ("C", layout.c..layout.w1t),
-            ("W1", layout.w1t..layout.w2t),
-            ("W2", layout.w2t..layout.pad),
-        ] {
-            if let Some(i) = bytes[r].iter().position(|&b| b == 0x80) {
-                return Err(bad(name, i));
-            }
-        }
-        if let Some(i) = bytes[layout.pad..layout.crc].iter().position(|&b| b != 0) {
-            return Err(bad("padding", i));
+            i += 1;
         }
         Ok(QuantView {
             bytes,
@@ -265,8 +328,16 @@ impl<'a> QuantView<'a> {
 }
 
 /// Whether `bytes` start like an int8 file (magic, version 2), to pick a reader.
-pub fn is_int8(bytes: &[u8]) -> bool {
-    bytes.len() >= HEADER_LEN
-        && bytes[..8] == crate::weights::MAGIC
-        && u16::from_le_bytes([bytes[8], bytes[9]]) == VERSION_INT8
+pub const fn is_int8(bytes: &[u8]) -> bool {
+    if bytes.len() < HEADER_LEN {
+        return false;
+    }
+    let mut i = 0;
+    while i < 8 {
+        if bytes[i] != crate::weights::MAGIC[i] {
+            return false;
+        }
+        i += 1;
+    }
+    u16::from_le_bytes([bytes[8], bytes[9]]) == VERSION_INT8
 }

@@ -13,16 +13,16 @@ use crate::shape::{Shape, ShapeError};
 use crate::vocab::VocabView;
 
 /// The scratch of one int8 forward pass and draw, borrowed: `x` (`B·E`), `h` (`H`), `acc`
-/// (`max(H, V)`), `z` (`V`), `w` (`V`).
+/// (`H`), `z` (`V`), `w` (`V`).
 #[derive(Debug)]
 pub struct QuantScratch<'a> {
     /// The concatenated embeddings.
     pub x: &'a mut [i8],
     /// The hidden units.
     pub h: &'a mut [i8],
-    /// The int32 sums.
+    /// Layer 1's int32 sums.
     pub acc: &'a mut [i32],
-    /// The logits, in units of 1/64 nat.
+    /// Layer 2's int32 sums, then the logits in units of 1/64 nat.
     pub z: &'a mut [i32],
     /// The draw's Q15 weights.
     pub w: &'a mut [u32],
@@ -32,30 +32,30 @@ impl QuantScratch<'_> {
     fn check(&self, s: Shape) -> Result<(), ShapeError> {
         Shape::check_len("x (B·E)", s.input(), self.x.len())?;
         Shape::check_len("h (H)", s.hidden(), self.h.len())?;
-        Shape::check_len("acc (max(H, V))", s.hidden().max(s.vocab()), self.acc.len())?;
+        Shape::check_len("acc (H)", s.hidden(), self.acc.len())?;
         Shape::check_len("z (V)", s.vocab(), self.z.len())?;
         Shape::check_len("w (V)", s.vocab(), self.w.len())
     }
 }
 
 /// Fixed-size scratch for an int8 model with `V` classes, `IN = B·E` inputs and `H` hidden
-/// units (`A = max(H, V)`): a `const fn` constructor, for a `static`.
+/// units: a `const fn` constructor, for a `static`.
 #[derive(Debug, Clone)]
-pub struct QuantArrays<const V: usize, const IN: usize, const H: usize, const A: usize> {
+pub struct QuantArrays<const V: usize, const IN: usize, const H: usize> {
     x: [i8; IN],
     h: [i8; H],
-    acc: [i32; A],
+    acc: [i32; H],
     z: [i32; V],
     w: [u32; V],
 }
 
-impl<const V: usize, const IN: usize, const H: usize, const A: usize> QuantArrays<V, IN, H, A> {
+impl<const V: usize, const IN: usize, const H: usize> QuantArrays<V, IN, H> {
     /// Zeroed scratch.
     pub const fn new() -> Self {
         QuantArrays {
             x: [0; IN],
             h: [0; H],
-            acc: [0; A],
+            acc: [0; H],
             z: [0; V],
             w: [0; V],
         }
@@ -73,9 +73,7 @@ impl<const V: usize, const IN: usize, const H: usize, const A: usize> QuantArray
     }
 }
 
-impl<const V: usize, const IN: usize, const H: usize, const A: usize> Default
-    for QuantArrays<V, IN, H, A>
-{
+impl<const V: usize, const IN: usize, const H: usize> Default for QuantArrays<V, IN, H> {
     fn default() -> Self {
         Self::new()
     }
@@ -99,7 +97,7 @@ impl QuantVecs {
         QuantVecs {
             x: std::vec![0; s.input()],
             h: std::vec![0; s.hidden()],
-            acc: std::vec![0; s.hidden().max(s.vocab())],
+            acc: std::vec![0; s.hidden()],
             z: std::vec![0; s.vocab()],
             w: std::vec![0; s.vocab()],
         }
@@ -217,14 +215,13 @@ pub fn logits_with(
     for ((hj, &a), mj) in s.h.iter_mut().zip(acc.iter()).zip(m1.chunks_exact(4)) {
         *hj = tanh_i8(a, le(mj), s1);
     }
-    let acc = &mut s.acc[..v];
-    for (a, b) in acc.iter_mut().zip(b2.chunks_exact(4)) {
-        *a = le(b);
+    for (z, b) in s.z.iter_mut().zip(b2.chunks_exact(4)) {
+        *z = le(b);
     }
-    k.matvec_i8(s.h, m.w2t(), acc)
+    k.matvec_i8(s.h, m.w2t(), s.z)
         .map_err(|_| SampleError::Context)?;
-    for ((z, &a), mk) in s.z.iter_mut().zip(acc.iter()).zip(m2.chunks_exact(4)) {
-        *z = logit(a, le(mk), s2);
+    for (z, mk) in s.z.iter_mut().zip(m2.chunks_exact(4)) {
+        *z = logit(*z, le(mk), s2);
     }
     Ok(())
 }
@@ -359,6 +356,65 @@ impl<'a> QuantSampler<'a> {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+/// An int8 sampler with its scratch and a name counter: the int8 twin of [`crate::Sampler`]'s
+/// name API ([`QuantNames::sample_with`], [`QuantNames::sample_string`],
+/// [`QuantNames::seek_name`]), so firmware written for one runs the other. Name `i` is
+/// [`QuantSampler::name`]`(i)`, as on the host.
+#[derive(Debug)]
+pub struct QuantNames<'a> {
+    sampler: QuantSampler<'a>,
+    scratch: QuantScratch<'a>,
+    next: u64,
+}
+
+impl<'a> QuantNames<'a> {
+    /// Names from `sampler`, starting with name 0, in `scratch`.
+    ///
+    /// # Errors
+    /// [`SampleError::Shape`] if the scratch does not fit the model's shape.
+    pub fn new(sampler: QuantSampler<'a>, scratch: QuantScratch<'a>) -> Result<Self, SampleError> {
+        scratch
+            .check(sampler.model.shape())
+            .map_err(SampleError::Shape)?;
+        Ok(QuantNames {
+            sampler,
+            scratch,
+            next: 0,
+        })
+    }
+
+    /// Skips to name `index`: the next name sampled is that one.
+    pub fn seek_name(&mut self, index: u64) {
+        self.next = index;
+    }
+
+    /// Samples the next name, passing its characters to `each`; returns how many.
+    ///
+    /// # Errors
+    /// As [`logits`].
+    pub fn sample_with(&mut self, each: impl FnMut(char)) -> Result<usize, SampleError> {
+        let n = self.sampler.name(self.next, &mut self.scratch, each)?;
+        self.next += 1;
+        Ok(n)
+    }
+
+    /// Samples the next name into a fixed-capacity string of `N` bytes (UTF-8).
+    ///
+    /// # Errors
+    /// [`SampleError::BufferFull`] if the name does not fit in `N` bytes, and those of
+    /// [`logits`].
+    pub fn sample_string<const N: usize>(&mut self) -> Result<heapless::String<N>, SampleError> {
+        let mut s = heapless::String::new();
+        let mut full = false;
+        self.sample_with(|c| full |= s.push(c).is_err())?;
+        if full {
+            Err(SampleError::BufferFull)
+        } else {
+            Ok(s)
+        }
     }
 }
 

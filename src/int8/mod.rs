@@ -11,17 +11,19 @@
 //! microcontroller prints exactly the names the host predicts.
 
 pub mod arith;
+mod baked;
 pub mod file;
 pub mod forward;
 #[cfg(feature = "std")]
 pub mod quantize;
 
+pub use baked::BakedInt8;
 pub use file::{Layout, QuantView, is_int8};
 #[cfg(feature = "std")]
 pub use forward::QuantVecs;
 pub use forward::{
-    QuantArrays, QuantSampler, QuantScratch, compute_table, items_loss, logits, logits_with, nll,
-    table_len,
+    QuantArrays, QuantNames, QuantSampler, QuantScratch, compute_table, items_loss, logits,
+    logits_with, nll, table_len,
 };
 #[cfg(feature = "std")]
 pub use quantize::quantize;

@@ -43,7 +43,7 @@ pub struct Baked<const V: usize, const B: usize, const E: usize, const IN: usize
 }
 
 /// Writes `parts` into `buf` and returns the text (a `const fn` message builder).
-const fn cat<'b>(parts: &[&str], buf: &'b mut [u8; 256]) -> &'b str {
+pub(crate) const fn cat<'b>(parts: &[&str], buf: &'b mut [u8; 256]) -> &'b str {
     let mut n = 0;
     let mut i = 0;
     while i < parts.len() {
@@ -87,18 +87,34 @@ const fn decimal(v: usize, buf: &mut [u8; 20]) -> &str {
 /// `[V, B, E, IN, H]`; with `expect = Some([V, B, E, H])`, also that it has that shape. Panics —
 /// a compile error in a `const` — with a message naming the file and the defect.
 #[doc(hidden)]
-pub const fn baked_dims(bytes: &[u8], path: &str, expect: Option<[usize; 4]>) -> [usize; 5] {
-    let c = match check(bytes) {
-        Ok(c) => c,
-        Err(e) => {
-            let mut buf = [0u8; 256];
-            panic!(
-                "{}",
-                cat(&[path, ": invalid weights file: ", e.as_str()], &mut buf)
-            );
+pub const fn baked_dims(bytes: &[u8], path: &str, expect: Option<[usize; 4]>) -> [usize; 6] {
+    let int8 = crate::int8::is_int8(bytes);
+    let s = if int8 {
+        match crate::int8::QuantView::parse(bytes) {
+            Ok(m) => m.shape(),
+            Err(e) => {
+                let mut buf = [0u8; 256];
+                panic!(
+                    "{}",
+                    cat(
+                        &[path, ": invalid int8 weights file: ", e.as_str()],
+                        &mut buf
+                    )
+                );
+            }
+        }
+    } else {
+        match check(bytes) {
+            Ok(c) => c.shape,
+            Err(e) => {
+                let mut buf = [0u8; 256];
+                panic!(
+                    "{}",
+                    cat(&[path, ": invalid weights file: ", e.as_str()], &mut buf)
+                );
+            }
         }
     };
-    let s = c.shape;
     let got = [s.vocab(), s.block(), s.emb(), s.hidden()];
     if let Some(want) = expect {
         let names = ["V (symbols)", "B (block)", "E (emb)", "H (hidden)"];
@@ -125,7 +141,34 @@ pub const fn baked_dims(bytes: &[u8], path: &str, expect: Option<[usize; 4]>) ->
             i += 1;
         }
     }
-    [s.vocab(), s.block(), s.emb(), s.input(), s.hidden()]
+    let dtype = if int8 { 2 } else { 1 };
+    [s.vocab(), s.block(), s.emb(), s.input(), s.hidden(), dtype]
+}
+
+/// The dtype of a baked file (`1` f32, `2` int8), for [`BakedFor`].
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Dtype<const D: usize>;
+
+/// The baked type of a file of dtype `D` ([`Dtype`]): [`Baked`] for f32 files,
+/// [`crate::int8::BakedInt8`] for int8 files, so one `include_weights!` line takes either.
+#[doc(hidden)]
+pub trait BakedFor<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>
+{
+    /// The type.
+    type Baked;
+}
+
+impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>
+    BakedFor<V, B, E, IN, H> for Dtype<1>
+{
+    type Baked = Baked<V, B, E, IN, H>;
+}
+
+impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>
+    BakedFor<V, B, E, IN, H> for Dtype<2>
+{
+    type Baked = crate::int8::BakedInt8<V, B, E, IN, H>;
 }
 
 impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>
@@ -334,13 +377,15 @@ macro_rules! include_weights {
     };
     (@impl [$($attr:tt)*] $vis:vis $name:ident $ty:ident $path:expr, $expect:expr, [$($table:expr)?]) => {
         /// The shape of the weights file baked in by `include_weights!`.
-        $vis type $ty = $crate::weights::Baked<
+        $vis type $ty = <$crate::weights::Dtype<
+            { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[5] },
+        > as $crate::weights::BakedFor<
             { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[0] },
             { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[1] },
             { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[2] },
             { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[3] },
             { $crate::weights::baked_dims(include_bytes!($path), $path, $expect)[4] },
-        >;
+        >>::Baked;
         $($attr)*
         $vis static $name: $ty = {
             static ALIGNED: &$crate::weights::Aligned<[u8]> =

@@ -6,7 +6,7 @@
 //!   the vocabulary in an array;
 //! * `to_bytes` (feature `std`) writes one.
 
-mod baked;
+pub(crate) mod baked;
 mod crc32;
 pub mod format;
 pub(crate) mod read;
@@ -14,7 +14,7 @@ pub mod table;
 #[cfg(feature = "std")]
 mod write;
 
-pub use baked::{Baked, baked_dims};
+pub use baked::{Baked, BakedFor, Dtype, baked_dims};
 
 /// Emits a file's header, vocabulary string and padding up to the first tensor, in pieces, to
 /// `out` (format `version`, `dtype`, the model `shape`); returns the vocabulary's byte length.

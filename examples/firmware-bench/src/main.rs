@@ -192,12 +192,8 @@ fn run() -> Result<(), &'static str> {
     let sampler = charmlp::int8::QuantSampler::new(model, vocab.view(), kernels(), SEED, cfg)
         .map_err(|e| e.as_str())?;
     #[cfg(feature = "int8")]
-    let mut scratch: charmlp::int8::QuantArrays<
-        { Model::V },
-        { Model::IN },
-        { Model::H },
-        { Model::H },
-    > = charmlp::int8::QuantArrays::new();
+    let mut scratch: charmlp::int8::QuantArrays<{ Model::V }, { Model::IN }, { Model::H }> =
+        charmlp::int8::QuantArrays::new();
 
     let mut line = Line {
         buf: [0; 128],

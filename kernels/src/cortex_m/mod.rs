@@ -11,22 +11,39 @@
 //! registers as `asm!` operands on these targets; the blocks take pointers and integers in core
 //! registers and name the FPU registers they use as clobbers (the compiler saves the callee-saved
 //! ones, `s16`–`s31`, around them).
+//!
+//! The int8 matrix-vector product has a kernel per core family: `int8` with the DSP extension
+//! (ARMv7E-M: `sxtb16`, `smlad`) and `int8_thumb1` for ARMv6-M (Cortex-M0/M0+, no FPU: only
+//! that kernel is compiled there; the f32 kernels run the reference).
 
+#[cfg(charmlp_arm_fpu)]
 mod add;
 #[cfg(charmlp_arm_dsp)]
 mod int8;
+#[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
+mod int8_thumb1;
+#[cfg(charmlp_arm_fpu)]
 mod linear;
+#[cfg(charmlp_arm_fpu)]
 mod softmax;
+#[cfg(charmlp_arm_fpu)]
 mod tanh;
 
+#[cfg(charmlp_arm_fpu)]
 pub(crate) use add::{add, add_assign};
 #[cfg(charmlp_arm_dsp)]
 pub(crate) use int8::matvec_i8;
+#[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
+pub(crate) use int8_thumb1::matvec_i8 as matvec_i8_thumb1;
+#[cfg(charmlp_arm_fpu)]
 pub(crate) use linear::nn;
+#[cfg(charmlp_arm_fpu)]
 pub(crate) use softmax::softmax_unnormalized;
+#[cfg(charmlp_arm_fpu)]
 pub(crate) use tanh::tanh;
 
 /// `a·b + c` rounded once: one `vfma.f32`.
+#[cfg(charmlp_arm_fpu)]
 #[inline(always)]
 pub(crate) fn fma(a: f32, b: f32, c: f32) -> f32 {
     let out: u32;

@@ -33,3 +33,44 @@ pub fn matvec_i8(x: &[i8], wt: &[i8], out: &mut [i32]) {
         *o = acc;
     }
 }
+
+/// `(v·m + 2^(s−1)) >> s` (`>>` arithmetic, so the quotient rounds to nearest, halves up) for
+/// `1 ≤ s ≤ 62`: the requantization of an int32 sum by a multiplier and a shift, in 64-bit
+/// arithmetic — the definition. [`crate::requantize`] computes the same value faster.
+#[inline(always)]
+pub const fn requantize(v: i32, m: i32, s: u32) -> i64 {
+    (v as i64 * m as i64 + (1i64 << (s - 1))) >> s
+}
+
+/// The high word of the 64-bit product, `(v·m) >> 32`.
+#[inline(always)]
+pub const fn mul_hi(v: i32, m: i32) -> i32 {
+    ((v as i64 * m as i64) >> 32) as i32
+}
+
+/// [`mul_hi`] with 32-bit operations only (ARMv6-M has no 32×32→64 multiply; the compiler would
+/// call a 64×64 library routine): the product from four 16×16-bit products.
+#[inline(always)]
+pub const fn mul_hi_32(v: i32, m: i32) -> i32 {
+    // v = vh·2¹⁶ + vl and m = mh·2¹⁶ + ml with vl, ml in [0, 2¹⁶) and vh, mh in [−2¹⁵, 2¹⁵).
+    let (vl, vh) = ((v & 0xffff) as u32, v >> 16);
+    let (ml, mh) = ((m & 0xffff) as u32, m >> 16);
+    // Each cross product is below 2³¹ in magnitude.
+    let cross_a = vh * ml as i32;
+    let cross_b = vl as i32 * mh;
+    // The low word ll + (cross_a + cross_b)·2¹⁶, for its carries into the high word.
+    let (lo, c1) = (vl * ml).overflowing_add((cross_a as u32) << 16);
+    let (_, c2) = lo.overflowing_add((cross_b as u32) << 16);
+    (vh * mh)
+        .wrapping_add(cross_a >> 16)
+        .wrapping_add(cross_b >> 16)
+        .wrapping_add(c1 as i32 + c2 as i32)
+}
+
+/// [`requantize`] from the high word of the product: for `s ≥ 33` the rounding term has no low
+/// word, so `(v·m + 2^(s−1)) >> s = (hi + 2^(s−33)) >> (s − 32)` with `hi = (v·m) >> 32`
+/// (`|hi| ≤ 2³⁰`, no overflow). Only for `33 ≤ s ≤ 62`.
+#[inline(always)]
+pub const fn requantize_hi(hi: i32, s: u32) -> i32 {
+    (hi + (1 << (s - 33))) >> (s - 32)
+}

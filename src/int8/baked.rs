@@ -1,0 +1,136 @@
+//! An int8 weights file baked into the program (`include_weights!` with an int8 file): the
+//! int8 twin of [`crate::weights::Baked`], validated at compile time.
+
+use charmlp_kernels::Kernels;
+
+use super::file::QuantView;
+use super::forward::{QuantArrays, QuantNames, QuantSampler};
+use crate::error::Error;
+use crate::sample::SampleConfig;
+use crate::shape::Shape;
+use crate::vocab::VocabView;
+use crate::weights::baked::cat;
+use crate::weights::read::decode_char;
+
+/// An int8 model baked into the program by [`crate::include_weights!`] (an int8 file, format
+/// version 2): its view, checked at compile time (CRC, vocabulary, every quantization field),
+/// and its vocabulary decoded. The shape parameters are as [`crate::weights::Baked`]'s.
+#[derive(Debug)]
+pub struct BakedInt8<
+    const V: usize,
+    const B: usize,
+    const E: usize,
+    const IN: usize,
+    const H: usize,
+> {
+    model: QuantView<'static>,
+    symbols: [char; V],
+    len: usize,
+}
+
+impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: usize>
+    BakedInt8<V, B, E, IN, H>
+{
+    /// The model's shape.
+    pub const SHAPE: Shape = crate::params::const_shape::<V, B, E, IN, H>();
+    /// Classes.
+    pub const V: usize = V;
+    /// Context length.
+    pub const B: usize = B;
+    /// Embedding width.
+    pub const E: usize = E;
+    /// `B·E`.
+    pub const IN: usize = IN;
+    /// Hidden units.
+    pub const H: usize = H;
+
+    /// Validates `bytes` (at compile time when called in a `static` initializer); `path` names
+    /// the file in the messages.
+    #[doc(hidden)]
+    pub const fn new(bytes: &'static [u8], path: &str) -> Self {
+        let model = match QuantView::parse(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                let mut buf = [0u8; 256];
+                panic!(
+                    "{}",
+                    cat(
+                        &[path, ": invalid int8 weights file: ", e.as_str()],
+                        &mut buf
+                    )
+                );
+            }
+        };
+        let s = model.shape();
+        if s.vocab() != V || s.block() != B || s.emb() != E || s.hidden() != H {
+            panic!("unreachable: the type's shape comes from this file");
+        }
+        let text = model.vocab_str().as_bytes();
+        let mut symbols = ['\0'; V];
+        let (mut i, mut n) = (0, 0);
+        while i < text.len() {
+            let (c, w) = decode_char(text, i);
+            symbols[n] = c;
+            n += 1;
+            i += w;
+        }
+        BakedInt8 {
+            model,
+            symbols,
+            len: n,
+        }
+    }
+
+    /// `include_weights!(…, table = …)` with an int8 file: a compile error (the baked table is
+    /// an f32 option; an int8 model's layer 1 is integer sums, see [`super::compute_table`]).
+    #[doc(hidden)]
+    pub const fn with_table(self, _bytes: &'static [u8], path: &str) -> Self {
+        let mut buf = [0u8; 256];
+        panic!(
+            "{}",
+            cat(
+                &[
+                    path,
+                    ": a baked table is for f32 weights files; this model is int8 (drop `table = …`)",
+                ],
+                &mut buf
+            )
+        );
+    }
+
+    /// The file's bytes.
+    pub const fn bytes(&self) -> &'static [u8] {
+        self.model.bytes()
+    }
+
+    /// The model.
+    pub const fn model(&self) -> QuantView<'static> {
+        self.model
+    }
+
+    /// The vocabulary.
+    pub fn vocab(&'static self) -> VocabView<'static> {
+        VocabView::trusted(&self.symbols[..self.len])
+    }
+
+    /// Scratch for [`BakedInt8::sampler`] (a `const fn`, for a `static` or the stack).
+    pub const fn sample_arrays() -> QuantArrays<V, IN, H> {
+        QuantArrays::new()
+    }
+
+    /// Names from this model with `kernels`, seed `seed` and `cfg`, in `scratch`: the same
+    /// names as the host's `charmlp sample` on the file (integer arithmetic, every path).
+    ///
+    /// # Errors
+    /// [`Error::Sample`] for a bad configuration.
+    pub fn sampler<'a>(
+        &'static self,
+        kernels: Kernels,
+        seed: u64,
+        cfg: SampleConfig,
+        scratch: &'a mut QuantArrays<V, IN, H>,
+    ) -> Result<QuantNames<'a>, Error> {
+        let sampler = QuantSampler::new(self.model, self.vocab(), kernels, seed, cfg)?;
+        Ok(QuantNames::new(sampler, scratch.view())?)
+    }
+}
