@@ -79,6 +79,10 @@ pub struct SweepArgs {
     /// Scale every row's steps by this factor (quick looks; 1 = the table).
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     steps_scale: f64,
+    /// Also quantize each trained model to int8 (`charmlp convert --quantize int8`) and report
+    /// its dev and test loss next to the f32 model's.
+    #[arg(long)]
+    int8: bool,
     /// No progress lines.
     #[arg(long)]
     quiet: bool,
@@ -213,6 +217,7 @@ fn config(a: &SweepArgs, r: &Row, seed: u64) -> TrainConfig {
     c.init = r.init;
     c.seed = seed;
     c.samples = 0;
+    c.int8 = a.int8;
     c.schedule = if r.schedule == "cosine" {
         Schedule::Cosine {
             lr: 0.1,
@@ -376,6 +381,42 @@ fn print_table(out: &[Outcome]) {
     }
 }
 
+/// With `--int8`: each row's f32 and int8 dev and test loss (means over the seeds).
+fn print_int8_table(out: &[Outcome]) {
+    say!("\nint8 (post-training quantization of each trained model, `convert --quantize int8`):\n");
+    say!(
+        "| block | neurons | features | params | f32 dev | int8 dev | Δ dev | f32 test | int8 test | Δ test |"
+    );
+    say!("|---|---|---|---|---|---|---|---|---|---|");
+    for o in out {
+        let runs: Vec<&Report> = o.ok().collect();
+        let Some(r0) = runs.first() else { continue };
+        let mean = |g: fn(&Report) -> Option<f32>| {
+            mean_spread(&runs.iter().filter_map(|r| g(r)).collect::<Vec<_>>()).map(|(m, _)| m)
+        };
+        let cell = |x: Option<f32>| x.map_or("–".to_string(), |m| format!("{m:.4}"));
+        let delta = |a: Option<f32>, b: Option<f32>| match (a, b) {
+            (Some(a), Some(b)) => format!("{:+.4}", b - a),
+            _ => "–".to_string(),
+        };
+        let (fd, qd) = (mean(|r| r.dev_loss), mean(|r| r.int8_dev_loss));
+        let (ft, qt) = (mean(|r| r.test_loss), mean(|r| r.int8_test_loss));
+        say!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            o.row.block,
+            o.row.hidden,
+            o.row.emb,
+            r0.params,
+            cell(fd),
+            cell(qd),
+            delta(fd, qd),
+            cell(ft),
+            cell(qt),
+            delta(ft, qt)
+        );
+    }
+}
+
 /// One result row of the CSV and JSON outputs.
 #[derive(Debug, Serialize)]
 struct OutRow {
@@ -391,6 +432,8 @@ struct OutRow {
     train_loss: Option<f32>,
     dev_loss: Option<f32>,
     test_loss: Option<f32>,
+    int8_dev_loss: Option<f32>,
+    int8_test_loss: Option<f32>,
     reported_test_loss: Option<f32>,
     seconds: f64,
     us_per_step: f64,
@@ -413,6 +456,8 @@ fn write_outputs(a: &SweepArgs, out: &[Outcome]) -> Result<(), RunError> {
                 train_loss: r.train_loss,
                 dev_loss: r.dev_loss,
                 test_loss: r.test_loss,
+                int8_dev_loss: r.int8_dev_loss,
+                int8_test_loss: r.int8_test_loss,
                 reported_test_loss: o.row.reported,
                 seconds: r.seconds,
                 us_per_step: r.us_per_step,
@@ -625,6 +670,9 @@ pub fn sweep(a: &SweepArgs) -> Result<bool, RunError> {
         }
     } else {
         print_table(&out);
+    }
+    if a.int8 {
+        print_int8_table(&out);
     }
     write_outputs(a, &out)?;
     if !failed.is_empty() {

@@ -25,6 +25,13 @@ pub enum KernelError {
     },
     /// A batch with no rows has no mean loss.
     EmptyBatch,
+    /// A requantization shift outside `1..=62`, or a negative clamp limit.
+    Requantization {
+        /// The shift.
+        shift: u32,
+        /// The clamp limit.
+        lim: i32,
+    },
 }
 
 impl KernelError {
@@ -34,6 +41,9 @@ impl KernelError {
             KernelError::IndexOutOfRange { .. } => "index out of range",
             KernelError::Shape { .. } => "operand shapes disagree",
             KernelError::EmptyBatch => "the batch has no rows",
+            KernelError::Requantization { .. } => {
+                "requantization shift outside 1..=62 or negative limit"
+            }
         }
     }
 }
@@ -50,6 +60,10 @@ impl fmt::Display for KernelError {
                 found,
             } => write!(f, "{what}: expected {expected}, found {found}"),
             KernelError::EmptyBatch => f.write_str(self.as_str()),
+            KernelError::Requantization { shift, lim } => write!(
+                f,
+                "requantization: shift {shift} (1..=62 allowed), limit {lim} (≥ 0 allowed)"
+            ),
         }
     }
 }

@@ -597,6 +597,47 @@ impl Kernels {
         Ok(())
     }
 
+    /// `out[j] = ±lut[|p_j|]`, the sign of `p_j`, with `p_j` = [`requantize_clamp`]`(acc[j],
+    /// m_j, s, lim)` and `m_j` the little-endian int32 at `m[4j..4j + 4]`: an int8 layer's
+    /// requantization and odd lookup table (the int8 models' tanh). Exact: every path gives
+    /// [`scalar::requantize_lut_i8`]'s bits (AVX2: eight lanes, the table read by `vpgatherdd`,
+    /// for `s ≥ 33`).
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless `m` has `4·n` bytes and `out` `n` values (`n = acc.len()`)
+    /// and `lut` at least `lim + 4` (the vector paths read four bytes at a time; the last three
+    /// are padding); [`KernelError::Requantization`] unless `1 ≤ s ≤ 62` and `lim ≥ 0`. Nothing
+    /// is written then.
+    pub fn requantize_lut_i8(
+        self,
+        acc: &[i32],
+        m: &[u8],
+        s: u32,
+        lim: i32,
+        lut: &[i8],
+        out: &mut [i8],
+    ) -> Result<(), KernelError> {
+        if !(1..=62).contains(&s) || lim < 0 {
+            return Err(KernelError::Requantization { shift: s, lim });
+        }
+        expect_dim("length of m (= 4·n)", 4 * acc.len(), m.len())?;
+        expect_dim("length of out (= n)", acc.len(), out.len())?;
+        let need = lim as usize + 4;
+        if lut.len() < need {
+            return Err(KernelError::Shape {
+                what: "length of lut (≥ lim + 4)",
+                expected: need,
+                found: lut.len(),
+            });
+        }
+        #[cfg(target_arch = "x86_64")]
+        if x86_64::int8::run_lut(self, acc, m, s, lim, lut, out) {
+            return Ok(());
+        }
+        scalar::requantize_lut_i8(acc, m, s, lim, lut, out);
+        Ok(())
+    }
+
     /// `dh ⊙= 1 − h²`.
     ///
     /// # Errors

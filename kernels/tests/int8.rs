@@ -57,6 +57,43 @@ proptest! {
         check(&x, &wt, &bias);
     }
 
+    /// The requantize-and-lookup kernel (the int8 tanh) on every path equals the definition:
+    /// the clamped requantization, the table at |p|, the sign of p — for any sums, multipliers
+    /// (positive, as files hold), shifts on both sides of 33 and lengths around the 8 lanes.
+    #[test]
+    fn requantize_lut_every_path_is_the_definition(
+        n in 0usize..40,
+        s in prop_oneof![1u32..=32, 33u32..=62],
+        lim in 0i32..600,
+        seed in any::<u64>(),
+        extreme in any::<bool>(),
+    ) {
+        let mut st = seed | 1;
+        let mut next = || { st ^= st << 13; st ^= st >> 7; st ^= st << 17; st };
+        let acc: Vec<i32> = (0..n)
+            .map(|_| if extreme { [i32::MIN, i32::MAX, 0, -1][(next() % 4) as usize] } else { next() as i32 })
+            .collect();
+        let m: Vec<i32> = (0..n)
+            .map(|_| if extreme { i32::MAX } else { (next() >> 33) as i32 | 1 })
+            .collect();
+        let lut: Vec<i8> = (0..lim as usize + 4).map(|_| next() as i8).collect();
+        let mb: Vec<u8> = m.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let want: Vec<i8> = acc
+            .iter()
+            .zip(&m)
+            .map(|(&a, &mj)| {
+                let p = scalar::requantize(a, mj, s).clamp(-i64::from(lim), i64::from(lim));
+                let t = lut[p.unsigned_abs() as usize];
+                if p < 0 { t.wrapping_neg() } else { t }
+            })
+            .collect();
+        for k in all_paths() {
+            let mut out = vec![0x55i8; n];
+            k.requantize_lut_i8(&acc, &mb, s, lim, &lut, &mut out).unwrap();
+            prop_assert_eq!(&out, &want, "{} (s = {}, lim = {})", k.path(), s, lim);
+        }
+    }
+
     /// The requantization the forward pass runs (high word only for s ≥ 33; ARMv6-M's 32-bit
     /// product) equals the definition clamped, for any operands, shift and limit.
     #[test]
@@ -146,6 +183,41 @@ fn sums_that_overflow_wrap_the_same_on_every_path() {
         .map(|i| if i % 2 == 0 { -128 } else { 127 })
         .collect();
     check(&x, &wt, &[i32::MIN, i32::MAX]);
+}
+
+#[test]
+fn requantize_lut_rejects_bad_arguments_and_writes_nothing() {
+    let (acc, m, lut) = ([1i32; 9], [1u8; 36], [0i8; 20]);
+    for k in all_paths() {
+        let mut out = [7i8; 9];
+        for (s, lim, m_len, lut_len, out_len) in [
+            (0, 8, 36, 20, 9),
+            (63, 8, 36, 20, 9),
+            (40, -1, 36, 20, 9),
+            (40, 8, 35, 20, 9),
+            (40, 8, 36, 11, 9),
+            (40, 8, 36, 20, 8),
+        ] {
+            assert!(
+                k.requantize_lut_i8(
+                    &acc,
+                    &m[..m_len],
+                    s,
+                    lim,
+                    &lut[..lut_len],
+                    &mut out[..out_len]
+                )
+                .is_err(),
+                "{}: s = {s}, lim = {lim}, lengths {m_len} {lut_len} {out_len}",
+                k.path()
+            );
+            assert_eq!(out, [7; 9], "{} wrote on an error", k.path());
+        }
+        assert!(
+            k.requantize_lut_i8(&acc, &m, 40, 16, &lut, &mut out)
+                .is_ok()
+        );
+    }
 }
 
 #[test]

@@ -43,9 +43,11 @@ const fn round_f64(x: f64) -> i64 {
     }
 }
 
-/// `round(127·tanh(p/64))` for `p = 0..=TANH_MAX` (the odd half of the table).
-pub static TANH_LUT: [i8; TANH_MAX as usize + 1] = {
-    let mut t = [0i8; TANH_MAX as usize + 1];
+/// `round(127·tanh(p/64))` for `p = 0..=TANH_MAX` (the odd half of the table), then three
+/// zero bytes of padding (vector paths read four bytes per lookup:
+/// [`charmlp_kernels::Kernels::requantize_lut_i8`]).
+pub static TANH_LUT: [i8; TANH_MAX as usize + 4] = {
+    let mut t = [0i8; TANH_MAX as usize + 4];
     let mut p = 0;
     while p <= TANH_MAX as usize {
         let e = exp_f64(2.0 * p as f64 / 64.0);
@@ -153,7 +155,11 @@ mod tests {
     #[test]
     fn tables_against_f64() {
         for (p, &t) in TANH_LUT.iter().enumerate() {
-            let want = (127.0 * (p as f64 / 64.0).tanh()).round() as i8;
+            let want = if p <= TANH_MAX as usize {
+                (127.0 * (p as f64 / 64.0).tanh()).round() as i8
+            } else {
+                0 // padding
+            };
             assert_eq!(t, want, "tanh table at {p}");
         }
         for (n, &e) in EXP_INT.iter().enumerate() {

@@ -5,7 +5,7 @@ use charmlp_kernels::{Index, Kernels};
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro128PlusPlus;
 
-use super::arith::{inv_temperature_q16, logit, pick, tanh_i8, weight_q15};
+use super::arith::{TANH_LUT, TANH_MAX, inv_temperature_q16, logit, pick, weight_q15};
 use super::file::QuantView;
 use crate::error::SampleError;
 use crate::sample::{SampleConfig, name_seed};
@@ -141,10 +141,10 @@ pub const fn table_len(s: Shape) -> usize {
 }
 
 /// Fills `table` with the int8 model's per-position layer-1 sums,
-/// `T[pos][c][j] = Σ_e C[c][e]·W1ᵀ[j][pos·E + e]` (int32, wrapping): layer 1 is then
-/// `b1 + T[0][ctx₀] + T[1][ctx₁] + …` — the same integers as the matrix-vector product, because
-/// integer sums do not depend on their order ([`logits_with`]). For a host that samples many
-/// names (64.8 KB for the canonical model).
+/// `T[pos][c][j] = [pos = 0]·b1_j + Σ_e C[c][e]·W1ᵀ[j][pos·E + e]` (int32, wrapping; the bias in
+/// position 0's rows): layer 1 is then `T[0][ctx₀] + T[1][ctx₁] + …` — the same integers as
+/// the bias plus the matrix-vector product, because integer sums do not depend on their order
+/// ([`logits_with`]). For a host that samples many names (64.8 KB for the canonical model).
 ///
 /// # Errors
 /// [`SampleError::Shape`] unless `table` has [`table_len`] values.
@@ -154,12 +154,18 @@ pub fn compute_table(m: &QuantView<'_>, table: &mut [i32]) -> Result<(), SampleE
         .map_err(SampleError::Shape)?;
     let (v, e, h, inp) = (s.vocab(), s.emb(), s.hidden(), s.input());
     let w1t = m.w1t();
+    let [b1, ..] = m.int32_fields();
     for (pc, out) in table.chunks_exact_mut(h).enumerate() {
         let (pos, c) = (pc / v, pc % v);
         let row = m.c_row(c);
         for (j, t) in out.iter_mut().enumerate() {
             let w = &w1t[j * inp + pos * e..j * inp + (pos + 1) * e];
-            *t = row.iter().zip(w).fold(0i32, |a, (&x, &y)| {
+            let bias = if pos == 0 {
+                i32::from_le_bytes([b1[4 * j], b1[4 * j + 1], b1[4 * j + 2], b1[4 * j + 3]])
+            } else {
+                0
+            };
+            *t = row.iter().zip(w).fold(bias, |a, (&x, &y)| {
                 a.wrapping_add(i32::from(x) * i32::from(y))
             });
         }
@@ -189,22 +195,52 @@ pub fn logits_with(
     let [b1, m1, b2, m2] = m.int32_fields();
     let le = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let acc = &mut s.acc[..h];
-    for (a, b) in acc.iter_mut().zip(b1.chunks_exact(4)) {
-        *a = le(b);
-    }
     match table {
         Some(t) => {
             if t.len() != table_len(shape) {
                 return Err(SampleError::TableShape);
             }
-            for (pos, &c) in ctx.iter().enumerate() {
-                let at = (pos * v + usize::from(c)) * h;
-                for (a, &x) in acc.iter_mut().zip(&t[at..at + h]) {
+            let row = |pos: usize| {
+                let at = (pos * v + usize::from(ctx[pos])) * h;
+                &t[at..at + h]
+            };
+            // Position 0's row holds the bias. Up to three rows in the first pass, then two per
+            // pass (one load and store of `acc` per pass).
+            let mut pos = match ctx.len() {
+                1 => {
+                    acc.copy_from_slice(row(0));
+                    1
+                }
+                2 => {
+                    for ((a, &x), &y) in acc.iter_mut().zip(row(0)).zip(row(1)) {
+                        *a = x.wrapping_add(y);
+                    }
+                    2
+                }
+                _ => {
+                    let rows = row(0).iter().zip(row(1)).zip(row(2));
+                    for (a, ((&x, &y), &z)) in acc.iter_mut().zip(rows) {
+                        *a = x.wrapping_add(y).wrapping_add(z);
+                    }
+                    3
+                }
+            };
+            while pos + 2 <= ctx.len() {
+                for ((a, &x), &y) in acc.iter_mut().zip(row(pos)).zip(row(pos + 1)) {
+                    *a = a.wrapping_add(x).wrapping_add(y);
+                }
+                pos += 2;
+            }
+            if pos < ctx.len() {
+                for (a, &x) in acc.iter_mut().zip(row(pos)) {
                     *a = a.wrapping_add(x);
                 }
             }
         }
         None => {
+            for (a, b) in acc.iter_mut().zip(b1.chunks_exact(4)) {
+                *a = le(b);
+            }
             for (pos, &c) in ctx.iter().enumerate() {
                 s.x[pos * e..(pos + 1) * e].copy_from_slice(m.c_row(usize::from(c)));
             }
@@ -212,9 +248,9 @@ pub fn logits_with(
                 .map_err(|_| SampleError::Context)?;
         }
     }
-    for ((hj, &a), mj) in s.h.iter_mut().zip(acc.iter()).zip(m1.chunks_exact(4)) {
-        *hj = tanh_i8(a, le(mj), s1);
-    }
+    // h_j = tanh_i8(acc_j, m1_j, s1), eight at a time on AVX2.
+    k.requantize_lut_i8(acc, m1, s1, TANH_MAX, &TANH_LUT, s.h)
+        .map_err(|_| SampleError::Context)?;
     for (z, b) in s.z.iter_mut().zip(b2.chunks_exact(4)) {
         *z = le(b);
     }

@@ -74,3 +74,33 @@ pub const fn mul_hi_32(v: i32, m: i32) -> i32 {
 pub const fn requantize_hi(hi: i32, s: u32) -> i32 {
     (hi + (1 << (s - 33))) >> (s - 32)
 }
+
+/// `out[j] = ±lut[|p_j|]` (the sign of `p_j`, wrapping) with
+/// `p_j = `[`crate::requantize_clamp`]`(acc[j], m_j, s, lim)` and `m_j` the little-endian int32
+/// at `m[4j..4j + 4]`: an int8 layer's requantization and odd lookup table (the int8 tanh).
+/// Lengths and `s`, `lim` are checked by [`crate::Kernels::requantize_lut_i8`].
+pub fn requantize_lut_i8(acc: &[i32], m: &[u8], s: u32, lim: i32, lut: &[i8], out: &mut [i8]) {
+    // Branch-free (the signs are random): `(t ^ s) − s` negates when `s = −1`.
+    let look = |p: i32| {
+        let t = lut[p.unsigned_abs() as usize];
+        let sign = (p >> 31) as i8;
+        (t ^ sign).wrapping_sub(sign)
+    };
+    let items = out.iter_mut().zip(acc).zip(m.chunks_exact(4));
+    let mj = |mb: &[u8]| i32::from_le_bytes([mb[0], mb[1], mb[2], mb[3]]);
+    if s >= 33 {
+        // `crate::requantize_clamp`'s high-word case, its constants out of the loop.
+        let (round, shift) = (1i32 << (s - 33), s - 32);
+        for ((o, &a), mb) in items {
+            #[cfg(charmlp_armv6m)]
+            let hi = mul_hi_32(a, mj(mb));
+            #[cfg(not(charmlp_armv6m))]
+            let hi = mul_hi(a, mj(mb));
+            *o = look(((hi + round) >> shift).clamp(-lim, lim));
+        }
+    } else {
+        for ((o, &a), mb) in items {
+            *o = look(crate::requantize_clamp(a, mj(mb), s, lim));
+        }
+    }
+}

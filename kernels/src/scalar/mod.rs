@@ -26,7 +26,7 @@ pub use add::{add, add_assign};
 pub use embed::{embed_gather, embed_scatter_add};
 pub use exp::{EXP_MAX_ARG, EXP_MIN_ARG, exp};
 pub use fma::fma;
-pub use int8::{matvec_i8, mul_hi, mul_hi_32, requantize, requantize_hi};
+pub use int8::{matvec_i8, mul_hi, mul_hi_32, requantize, requantize_hi, requantize_lut_i8};
 pub use matmul::{
     COLS, Epilogue, bias_grad, bias_grad_sgd, matmul_nn, matmul_nt, matmul_tn, matmul_tn_sgd,
 };

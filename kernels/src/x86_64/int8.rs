@@ -1,7 +1,8 @@
 //! int8 matrix-vector product on AVX2: `vpmovsxbw` sign-extends 16 int8 values to int16 and
 //! `vpmaddwd` multiplies pairs and adds them into int32 lanes — exact (two products of at most
 //! 2¹⁴), unlike `vpmaddubsw`, which saturates. Four rows at a time share one horizontal
-//! reduction (`vphaddd`). The AVX-512 path runs this one too.
+//! reduction (`vphaddd`). The AVX-512 path runs `vpdpbusd` (AVX-512 VNNI) where the CPU has it,
+//! else this one; both run the AVX2 requantize-and-lookup.
 
 #![allow(unsafe_op_in_unsafe_fn)]
 
@@ -21,16 +22,52 @@ unsafe fn row_sum(x: &[i8], wt: &[i8], at: usize, full: usize, xtail: Option<__m
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(xv, wv));
     }
     if let Some(xt) = xtail {
-        let start = at + 16 * full;
-        let wv = if start + 16 <= wt.len() {
-            _mm_loadu_si128(wt.as_ptr().add(start).cast())
-        } else {
-            let mut buf = [0i8; 16];
-            let rest = x.len() - 16 * full;
-            buf[..rest].copy_from_slice(&wt[start..start + rest]);
-            _mm_loadu_si128(buf.as_ptr().cast())
-        };
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(xt, _mm256_cvtepi8_epi16(wv)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(xt, tail_chunk(x, wt, at, full)));
+    }
+    acc
+}
+
+/// The weights' tail chunk of the row at `at`: 16 bytes from the row when they stay inside `wt`
+/// (bytes past the row meet zeros of `xtail`), else a zero-padded copy.
+#[inline(always)]
+unsafe fn tail_chunk(x: &[i8], wt: &[i8], at: usize, full: usize) -> __m256i {
+    let start = at + 16 * full;
+    let wv = if start + 16 <= wt.len() {
+        _mm_loadu_si128(wt.as_ptr().add(start).cast())
+    } else {
+        let mut buf = [0i8; 16];
+        let rest = x.len() - 16 * full;
+        buf[..rest].copy_from_slice(&wt[start..start + rest]);
+        _mm_loadu_si128(buf.as_ptr().cast())
+    };
+    _mm256_cvtepi8_epi16(wv)
+}
+
+/// [`row_sum`] of the four rows at `at`, `at + k`, `at + 2k`, `at + 3k`: each chunk of `x` is
+/// sign-extended once for the four.
+#[inline(always)]
+unsafe fn rows4_sum(
+    x: &[i8],
+    wt: &[i8],
+    at: usize,
+    full: usize,
+    xtail: Option<__m256i>,
+) -> [__m256i; 4] {
+    let k = x.len();
+    let row = wt.as_ptr().add(at);
+    let mut acc = [_mm256_setzero_si256(); 4];
+    for c in 0..full {
+        let xv = _mm256_cvtepi8_epi16(_mm_loadu_si128(x.as_ptr().add(16 * c).cast()));
+        for (r, a) in acc.iter_mut().enumerate() {
+            let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(row.add(r * k + 16 * c).cast()));
+            *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xv, wv));
+        }
+    }
+    if let Some(xt) = xtail {
+        for (r, a) in acc.iter_mut().enumerate() {
+            let wv = tail_chunk(x, wt, at + r * k, full);
+            *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xt, wv));
+        }
     }
     acc
 }
@@ -42,9 +79,16 @@ pub(crate) fn run(k: crate::Kernels, x: &[i8], wt: &[i8], out: &mut [i32]) -> bo
     {
         return false;
     }
-    // SAFETY: both paths are only constructed on CPUs with AVX2 (`Path::is_supported`; AVX-512
-    // is detected together with AVX2), and `wt` holds `out.len()·x.len()` values (checked above).
-    unsafe { matvec_i8(x, wt, out) };
+    // SAFETY: both paths are only constructed on CPUs with AVX2 (`Path::is_supported`; AVX-512F
+    // is detected together with AVX2), VNNI is checked here, and `wt` holds
+    // `out.len()·x.len()` values (checked above).
+    unsafe {
+        if k.path() == crate::Path::Avx512 && vnni() {
+            matvec_i8_vnni(x, wt, out);
+        } else {
+            matvec_i8(x, wt, out);
+        }
+    }
     true
 }
 
@@ -65,10 +109,7 @@ pub(crate) unsafe fn matvec_i8(x: &[i8], wt: &[i8], out: &mut [i32]) {
     });
     let mut j = 0;
     while j + 4 <= n {
-        let a0 = row_sum(x, wt, j * k, full, xtail);
-        let a1 = row_sum(x, wt, (j + 1) * k, full, xtail);
-        let a2 = row_sum(x, wt, (j + 2) * k, full, xtail);
-        let a3 = row_sum(x, wt, (j + 3) * k, full, xtail);
+        let [a0, a1, a2, a3] = rows4_sum(x, wt, j * k, full, xtail);
         // [Σa, Σb, Σc, Σd] of the four rows' 8 lanes each.
         let s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
         let s = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
@@ -88,4 +129,153 @@ pub(crate) unsafe fn matvec_i8(x: &[i8], wt: &[i8], out: &mut [i32]) {
         *o = o.wrapping_add(_mm_cvtsi128_si32(s));
         j += 1;
     }
+}
+
+/// [`matvec_i8`] with AVX-512 VNNI: `vpdpbusd` multiplies 64 unsigned bytes by 64 signed ones
+/// and adds each group of four products to an int32 lane, exactly (no saturation). `x` is made
+/// unsigned by adding 128 (`x ^ 0x80`), and `128·Σ w` is taken off again:
+/// `Σ x·w = Σ (x + 128)·w − Σ 128·w`, both sums by `vpdpbusd`, wrapping like the reference.
+/// Four rows per pass share each chunk of `x`; one reduction per row.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX-512 VNNI; `wt` must hold `out.len()·x.len()` values.
+#[target_feature(enable = "avx512f,avx512vnni")]
+pub(crate) unsafe fn matvec_i8_vnni(x: &[i8], wt: &[i8], out: &mut [i32]) {
+    let k = x.len();
+    let n = out.len();
+    debug_assert!(wt.len() >= n * k);
+    let full = k / 64;
+    let rest = k - 64 * full;
+    let flip = _mm512_set1_epi8(-128);
+    // x's tail plus 128, and the matching 128s, zero past the end: products there are 0.
+    let (mut xt, mut ct) = ([0u8; 64], [0u8; 64]);
+    for i in 0..rest {
+        xt[i] = (x[64 * full + i] as u8) ^ 0x80;
+        ct[i] = 0x80;
+    }
+    let (xt, ct) = (
+        _mm512_loadu_si512(xt.as_ptr().cast()),
+        _mm512_loadu_si512(ct.as_ptr().cast()),
+    );
+    // The row's tail chunk: 64 bytes from `wt` when they stay inside it, else a padded copy.
+    let tail_w = |at: usize| {
+        let start = at + 64 * full;
+        if start + 64 <= wt.len() {
+            _mm512_loadu_si512(wt.as_ptr().add(start).cast())
+        } else {
+            let mut buf = [0i8; 64];
+            buf[..rest].copy_from_slice(&wt[start..start + rest]);
+            _mm512_loadu_si512(buf.as_ptr().cast())
+        }
+    };
+    let mut j = 0;
+    while j < n {
+        let rows = (n - j).min(4);
+        // Σ (x + 128)·w and Σ 128·w per row.
+        let (mut acc, mut off) = ([_mm512_setzero_si512(); 4], [_mm512_setzero_si512(); 4]);
+        for c in 0..full {
+            let xu = _mm512_xor_si512(_mm512_loadu_si512(x.as_ptr().add(64 * c).cast()), flip);
+            for r in 0..rows {
+                let w = _mm512_loadu_si512(wt.as_ptr().add((j + r) * k + 64 * c).cast());
+                acc[r] = _mm512_dpbusd_epi32(acc[r], xu, w);
+                off[r] = _mm512_dpbusd_epi32(off[r], flip, w);
+            }
+        }
+        if rest > 0 {
+            for r in 0..rows {
+                let w = tail_w((j + r) * k);
+                acc[r] = _mm512_dpbusd_epi32(acc[r], xt, w);
+                off[r] = _mm512_dpbusd_epi32(off[r], ct, w);
+            }
+        }
+        for r in 0..rows {
+            let o = out.get_unchecked_mut(j + r);
+            let s = _mm512_reduce_add_epi32(_mm512_sub_epi32(acc[r], off[r]));
+            *o = o.wrapping_add(s);
+        }
+        j += rows;
+    }
+}
+
+/// Whether the CPU has AVX-512 VNNI (at run time with `std`, else as compiled).
+fn vnni() -> bool {
+    #[cfg(feature = "std")]
+    {
+        std::arch::is_x86_feature_detected!("avx512vnni")
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        cfg!(target_feature = "avx512vnni")
+    }
+}
+
+/// Runs [`requantize_lut_i8`] if `k`'s path is AVX2 or AVX-512 and `s ≥ 33` (the lengths are
+/// checked by the caller, [`crate::Kernels::requantize_lut_i8`]); `false` otherwise.
+pub(crate) fn run_lut(
+    k: crate::Kernels,
+    acc: &[i32],
+    m: &[u8],
+    s: u32,
+    lim: i32,
+    lut: &[i8],
+    out: &mut [i8],
+) -> bool {
+    if !matches!(k.path(), crate::Path::Avx2Fma | crate::Path::Avx512)
+        || !(33..=62).contains(&s)
+        || lim < 0
+        || m.len() < 4 * acc.len()
+        || out.len() < acc.len()
+        || lut.len() < lim as usize + 4
+    {
+        return false;
+    }
+    // SAFETY: both paths are only constructed on CPUs with AVX2; the lengths, `s` and `lim` are
+    // what `requantize_lut_i8` requires (checked above).
+    unsafe { requantize_lut_i8(acc, m, s, lim, lut, out) };
+    true
+}
+
+/// [`crate::scalar::requantize_lut_i8`], eight lanes at a time: the high words of the 64-bit
+/// products (`vpmuldq` on the even and the odd lanes), the rounding and shift of
+/// [`crate::scalar::requantize_hi`], the clamp, `|p|`, the table by `vpgatherdd` (four bytes
+/// from `lut + |p|`, the low one kept), the sign, and the low byte of each lane.
+///
+/// # Safety
+/// The CPU must support AVX2; `33 ≤ s ≤ 62`, `lim ≥ 0`, `m` holds `4·acc.len()` bytes, `out`
+/// `acc.len()` values and `lut` at least `lim + 4`.
+#[target_feature(enable = "avx2")]
+unsafe fn requantize_lut_i8(acc: &[i32], m: &[u8], s: u32, lim: i32, lut: &[i8], out: &mut [i8]) {
+    let n = acc.len();
+    let round = _mm256_set1_epi32(1 << (s - 33));
+    let shift = _mm_cvtsi32_si128((s - 32) as i32);
+    let (hi_lim, lo_lim) = (_mm256_set1_epi32(lim), _mm256_set1_epi32(-lim));
+    // Byte 0 of each dword to the lane's low four bytes, then the two lanes' words together.
+    let pick = _mm256_setr_epi8(
+        0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1,
+    );
+    let join = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
+    let mut j = 0;
+    while j + 8 <= n {
+        let v = _mm256_loadu_si256(acc.as_ptr().add(j).cast());
+        let mm = _mm256_loadu_si256(m.as_ptr().add(4 * j).cast());
+        let even = _mm256_mul_epi32(v, mm);
+        let odd = _mm256_mul_epi32(_mm256_srli_epi64(v, 32), _mm256_srli_epi64(mm, 32));
+        // High words: the even lanes' shifted down, the odd lanes' in place.
+        let hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0b1010_1010);
+        let p = _mm256_sra_epi32(_mm256_add_epi32(hi, round), shift);
+        let p = _mm256_min_epi32(_mm256_max_epi32(p, lo_lim), hi_lim);
+        let t = _mm256_i32gather_epi32::<1>(lut.as_ptr().cast(), _mm256_abs_epi32(p));
+        // The low byte, sign-extended, then negated where p < 0: (t ^ sign) − sign.
+        let t = _mm256_srai_epi32(_mm256_slli_epi32(t, 24), 24);
+        let sign = _mm256_srai_epi32(p, 31);
+        let r = _mm256_sub_epi32(_mm256_xor_si256(t, sign), sign);
+        let bytes = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(r, pick), join);
+        _mm_storel_epi64(
+            out.as_mut_ptr().add(j).cast(),
+            _mm256_castsi256_si128(bytes),
+        );
+        j += 8;
+    }
+    crate::scalar::requantize_lut_i8(&acc[j..], &m[4 * j..], s, lim, lut, &mut out[j..n]);
 }
