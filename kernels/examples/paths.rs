@@ -12,4 +12,8 @@ fn main() {
         run.join(", ")
     );
     println!("Kernels::best(): {}", Kernels::best().path().name());
+    let int8: Vec<String> = Kernels::all_supported()
+        .map(|k| format!("{} = {}", k.path().name(), k.int8_kernel()))
+        .collect();
+    println!("int8 matvec kernel per path: {}", int8.join(", "));
 }

@@ -1,5 +1,6 @@
 //! Fixed-size f32 kernels for a character-level MLP: embedding gather/scatter, the three dense
-//! matmul layouts, tanh, log-softmax cross-entropy, softmax and SGD.
+//! matmul layouts, tanh, log-softmax cross-entropy, softmax and SGD; and the int8 models'
+//! integer kernels (matrix-vector product, requantization with a lookup table).
 //!
 //! # Layers
 //!
@@ -39,6 +40,7 @@
 //! | softmax probability, row sum | `(V+4)ε` relative; `|Σp − 1| ≤ (V+4)ε` |
 //! | cross-entropy loss, gradient | `(V+1)ε + (M+4)ε·loss`; `(V+4)ε·p/M` |
 //! | gather / scatter, add, sgd | exact / one rounding |
+//! | int8 matvec, requantize + lookup | exact (integers): every path asserted equal, not close |
 //!
 //! Losses are finite for any finite logits unless the exact loss itself exceeds `f32::MAX`
 //! (e.g. logits ±`f32::MAX`), where it is +∞, the correctly rounded value.
@@ -595,6 +597,23 @@ impl Kernels {
         }
         scalar::matvec_i8(x, wt, acc);
         Ok(())
+    }
+
+    /// The implementation [`Kernels::matvec_i8`] runs on this path and CPU, for reports:
+    /// `reference`, `avx2 vpmaddwd`, `avx512-vnni vpdpbusd` (the AVX-512 path on a CPU with
+    /// VNNI; without it, the AVX2 kernel), `cortex-m dsp smlad`, `cortex-m thumb-1`.
+    pub fn int8_kernel(self) -> &'static str {
+        match self.path {
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx512 if x86_64::int8::vnni() => "avx512-vnni vpdpbusd",
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2Fma | Path::Avx512 => "avx2 vpmaddwd",
+            #[cfg(all(charmlp_arm_fpu, charmlp_arm_dsp))]
+            Path::CortexM => "cortex-m dsp smlad",
+            #[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
+            Path::CortexM => "cortex-m thumb-1",
+            _ => "reference",
+        }
     }
 
     /// `out[j] = ±lut[|p_j|]`, the sign of `p_j`, with `p_j` = [`requantize_clamp`]`(acc[j],

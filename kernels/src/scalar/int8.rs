@@ -36,7 +36,7 @@ pub fn matvec_i8(x: &[i8], wt: &[i8], out: &mut [i32]) {
 
 /// `(v·m + 2^(s−1)) >> s` (`>>` arithmetic, so the quotient rounds to nearest, halves up) for
 /// `1 ≤ s ≤ 62`: the requantization of an int32 sum by a multiplier and a shift, in 64-bit
-/// arithmetic — the definition. [`crate::requantize`] computes the same value faster.
+/// arithmetic — the definition. [`crate::requantize_clamp`] computes it (clamped) faster.
 #[inline(always)]
 pub const fn requantize(v: i32, m: i32, s: u32) -> i64 {
     (v as i64 * m as i64 + (1i64 << (s - 1))) >> s

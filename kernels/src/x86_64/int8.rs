@@ -198,7 +198,7 @@ pub(crate) unsafe fn matvec_i8_vnni(x: &[i8], wt: &[i8], out: &mut [i32]) {
 }
 
 /// Whether the CPU has AVX-512 VNNI (at run time with `std`, else as compiled).
-fn vnni() -> bool {
+pub(crate) fn vnni() -> bool {
     #[cfg(feature = "std")]
     {
         std::arch::is_x86_feature_detected!("avx512vnni")
