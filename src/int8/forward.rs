@@ -12,16 +12,14 @@ use crate::sample::{SampleConfig, name_seed};
 use crate::shape::{Shape, ShapeError};
 use crate::vocab::VocabView;
 
-/// The scratch of one int8 forward pass and draw, borrowed: `x` (`B·E`), `h` (`H`), `acc`
-/// (`H`), `z` (`V`), `w` (`V`).
+/// The scratch of one int8 forward pass and draw, borrowed: `x` (`B·E`), `h` (`H`), `z` (`V`),
+/// `w` (`V`). (Layer 1's int32 sums live on the stack, [`UNITS`] at a time.)
 #[derive(Debug)]
 pub struct QuantScratch<'a> {
     /// The concatenated embeddings.
     pub x: &'a mut [i8],
     /// The hidden units.
     pub h: &'a mut [i8],
-    /// Layer 1's int32 sums.
-    pub acc: &'a mut [i32],
     /// Layer 2's int32 sums, then the logits in units of 1/64 nat.
     pub z: &'a mut [i32],
     /// The draw's Q15 weights.
@@ -32,7 +30,6 @@ impl QuantScratch<'_> {
     fn check(&self, s: Shape) -> Result<(), ShapeError> {
         Shape::check_len("x (B·E)", s.input(), self.x.len())?;
         Shape::check_len("h (H)", s.hidden(), self.h.len())?;
-        Shape::check_len("acc (H)", s.hidden(), self.acc.len())?;
         Shape::check_len("z (V)", s.vocab(), self.z.len())?;
         Shape::check_len("w (V)", s.vocab(), self.w.len())
     }
@@ -44,7 +41,6 @@ impl QuantScratch<'_> {
 pub struct QuantArrays<const V: usize, const IN: usize, const H: usize> {
     x: [i8; IN],
     h: [i8; H],
-    acc: [i32; H],
     z: [i32; V],
     w: [u32; V],
 }
@@ -55,7 +51,6 @@ impl<const V: usize, const IN: usize, const H: usize> QuantArrays<V, IN, H> {
         QuantArrays {
             x: [0; IN],
             h: [0; H],
-            acc: [0; H],
             z: [0; V],
             w: [0; V],
         }
@@ -66,7 +61,6 @@ impl<const V: usize, const IN: usize, const H: usize> QuantArrays<V, IN, H> {
         QuantScratch {
             x: &mut self.x,
             h: &mut self.h,
-            acc: &mut self.acc,
             z: &mut self.z,
             w: &mut self.w,
         }
@@ -85,7 +79,6 @@ impl<const V: usize, const IN: usize, const H: usize> Default for QuantArrays<V,
 pub struct QuantVecs {
     x: std::vec::Vec<i8>,
     h: std::vec::Vec<i8>,
-    acc: std::vec::Vec<i32>,
     z: std::vec::Vec<i32>,
     w: std::vec::Vec<u32>,
 }
@@ -97,7 +90,6 @@ impl QuantVecs {
         QuantVecs {
             x: std::vec![0; s.input()],
             h: std::vec![0; s.hidden()],
-            acc: std::vec![0; s.hidden()],
             z: std::vec![0; s.vocab()],
             w: std::vec![0; s.vocab()],
         }
@@ -108,7 +100,6 @@ impl QuantVecs {
         QuantScratch {
             x: &mut self.x,
             h: &mut self.h,
-            acc: &mut self.acc,
             z: &mut self.z,
             w: &mut self.w,
         }
@@ -134,6 +125,10 @@ pub fn logits(
 ) -> Result<(), SampleError> {
     logits_with(k, m, None, ctx, s)
 }
+
+/// Hidden units per pass of layer 1 (a multiple of 3, 4 and 8: the kernels' row blocks and
+/// lanes), whose int32 sums are on the stack.
+pub const UNITS: usize = 48;
 
 /// The length of an int8 model's per-position layer-1 table: `B·V·H` int32.
 pub const fn table_len(s: Shape) -> usize {
@@ -194,63 +189,74 @@ pub fn logits_with(
     let (s1, s2) = m.shifts();
     let [b1, m1, b2, m2] = m.int32_fields();
     let le = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    let acc = &mut s.acc[..h];
-    match table {
-        Some(t) => {
-            if t.len() != table_len(shape) {
-                return Err(SampleError::TableShape);
-            }
-            let row = |pos: usize| {
-                let at = (pos * v + usize::from(ctx[pos])) * h;
-                &t[at..at + h]
-            };
-            // Position 0's row holds the bias. Up to three rows in the first pass, then two per
-            // pass (one load and store of `acc` per pass).
-            let mut pos = match ctx.len() {
-                1 => {
-                    acc.copy_from_slice(row(0));
-                    1
-                }
-                2 => {
-                    for ((a, &x), &y) in acc.iter_mut().zip(row(0)).zip(row(1)) {
-                        *a = x.wrapping_add(y);
-                    }
-                    2
-                }
-                _ => {
-                    let rows = row(0).iter().zip(row(1)).zip(row(2));
-                    for (a, ((&x, &y), &z)) in acc.iter_mut().zip(rows) {
-                        *a = x.wrapping_add(y).wrapping_add(z);
-                    }
-                    3
-                }
-            };
-            while pos + 2 <= ctx.len() {
-                for ((a, &x), &y) in acc.iter_mut().zip(row(pos)).zip(row(pos + 1)) {
-                    *a = a.wrapping_add(x).wrapping_add(y);
-                }
-                pos += 2;
-            }
-            if pos < ctx.len() {
-                for (a, &x) in acc.iter_mut().zip(row(pos)) {
-                    *a = a.wrapping_add(x);
-                }
-            }
-        }
-        None => {
-            for (a, b) in acc.iter_mut().zip(b1.chunks_exact(4)) {
-                *a = le(b);
-            }
-            for (pos, &c) in ctx.iter().enumerate() {
-                s.x[pos * e..(pos + 1) * e].copy_from_slice(m.c_row(usize::from(c)));
-            }
-            k.matvec_i8(s.x, m.w1t(), acc)
-                .map_err(|_| SampleError::Context)?;
+    if let Some(t) = table
+        && t.len() != table_len(shape)
+    {
+        return Err(SampleError::TableShape);
+    }
+    if table.is_none() {
+        for (pos, &c) in ctx.iter().enumerate() {
+            s.x[pos * e..(pos + 1) * e].copy_from_slice(m.c_row(usize::from(c)));
         }
     }
-    // h_j = tanh_i8(acc_j, m1_j, s1), eight at a time on AVX2.
-    k.requantize_lut_i8(acc, m1, s1, TANH_MAX, &TANH_LUT, s.h)
-        .map_err(|_| SampleError::Context)?;
+    // Layer 1 in chunks of `UNITS` hidden units: their int32 sums live on the stack (192 B),
+    // not in the scratch (4·H bytes), and go straight to the tanh lookup.
+    let (inp, w1t) = (shape.input(), m.w1t());
+    let mut sums = [0i32; UNITS];
+    for (c, hc) in s.h.chunks_mut(UNITS).enumerate() {
+        let (j0, n) = (c * UNITS, hc.len());
+        let acc = &mut sums[..n];
+        match table {
+            Some(t) => {
+                let row = |pos: usize| {
+                    let at = (pos * v + usize::from(ctx[pos])) * h + j0;
+                    &t[at..at + n]
+                };
+                // Position 0's row holds the bias. Up to three rows in the first pass, then
+                // two per pass (one load and store of `acc` per pass).
+                let mut pos = match ctx.len() {
+                    1 => {
+                        acc.copy_from_slice(row(0));
+                        1
+                    }
+                    2 => {
+                        for ((a, &x), &y) in acc.iter_mut().zip(row(0)).zip(row(1)) {
+                            *a = x.wrapping_add(y);
+                        }
+                        2
+                    }
+                    _ => {
+                        let rows = row(0).iter().zip(row(1)).zip(row(2));
+                        for (a, ((&x, &y), &z)) in acc.iter_mut().zip(rows) {
+                            *a = x.wrapping_add(y).wrapping_add(z);
+                        }
+                        3
+                    }
+                };
+                while pos + 2 <= ctx.len() {
+                    for ((a, &x), &y) in acc.iter_mut().zip(row(pos)).zip(row(pos + 1)) {
+                        *a = a.wrapping_add(x).wrapping_add(y);
+                    }
+                    pos += 2;
+                }
+                if pos < ctx.len() {
+                    for (a, &x) in acc.iter_mut().zip(row(pos)) {
+                        *a = a.wrapping_add(x);
+                    }
+                }
+            }
+            None => {
+                for (a, b) in acc.iter_mut().zip(b1[4 * j0..].chunks_exact(4)) {
+                    *a = le(b);
+                }
+                k.matvec_i8(s.x, &w1t[j0 * inp..(j0 + n) * inp], acc)
+                    .map_err(|_| SampleError::Context)?;
+            }
+        }
+        // h_j = tanh_i8(acc_j, m1_j, s1), eight at a time on AVX2.
+        k.requantize_lut_i8(acc, &m1[4 * j0..4 * (j0 + n)], s1, TANH_MAX, &TANH_LUT, hc)
+            .map_err(|_| SampleError::Context)?;
+    }
     for (z, b) in s.z.iter_mut().zip(b2.chunks_exact(4)) {
         *z = le(b);
     }
@@ -387,7 +393,10 @@ impl<'a> QuantSampler<'a> {
                 break;
             }
             out(self.vocab.decode(ix).map_err(|_| SampleError::Context)?);
-            ctx.copy_within(1.., 0);
+            // Shift the window by hand: `copy_within` links a 1.5 KB `memmove` on a Cortex-M.
+            for i in 1..b {
+                ctx[i - 1] = ctx[i];
+            }
             ctx[b - 1] = ix;
             n += 1;
         }

@@ -28,13 +28,11 @@ include_weights!(
     table = "../../template/weights.table",
 );
 
-/// Feature `int8`: the int8 quantization of the same model (`charmlp convert --quantize int8`),
-/// sampled by the integer sampler; its names are the host's for that file.
+// Feature `int8`: the int8 quantization of the same model (`charmlp convert --quantize int8`),
+// sampled by the integer sampler; its names are the host's for that file. The same macro: the
+// file's header makes `Int8Model` a `charmlp::int8::BakedInt8`, checked at compile time.
 #[cfg(feature = "int8")]
-static INT8_ALIGNED: charmlp::weights::Aligned<[u8; 13564]> = charmlp::weights::Aligned {
-    _align: [],
-    bytes: *include_bytes!("../int8/weights.int8.bin"),
-};
+include_weights!(INT8: Int8Model<27, 3, 10, 200> = "../int8/weights.int8.bin");
 
 /// Names to sample.
 const COUNT: usize = 20;
@@ -168,7 +166,7 @@ impl Line {
 /// The baked weights file sampled.
 fn weights_bytes() -> &'static [u8] {
     #[cfg(feature = "int8")]
-    return &INT8_ALIGNED.bytes;
+    return INT8.bytes();
     #[cfg(not(feature = "int8"))]
     MODEL.bytes()
 }
@@ -183,29 +181,20 @@ fn run() -> Result<(), &'static str> {
         .sampler(kernels(), SEED, cfg, &mut scratch)
         .map_err(|e| e.as_str())?;
     #[cfg(feature = "int8")]
-    let model = charmlp::int8::QuantView::parse(&INT8_ALIGNED.bytes).map_err(|e| e.as_str())?;
+    let mut scratch = Int8Model::sample_arrays();
     #[cfg(feature = "int8")]
-    let vocab = model
-        .vocab_array::<{ Model::V }>()
+    let mut sampler = INT8
+        .sampler(kernels(), SEED, cfg, &mut scratch)
         .map_err(|e| e.as_str())?;
-    #[cfg(feature = "int8")]
-    let sampler = charmlp::int8::QuantSampler::new(model, vocab.view(), kernels(), SEED, cfg)
-        .map_err(|e| e.as_str())?;
-    #[cfg(feature = "int8")]
-    let mut scratch: charmlp::int8::QuantArrays<{ Model::V }, { Model::IN }, { Model::H }> =
-        charmlp::int8::QuantArrays::new();
 
     let mut line = Line {
         buf: [0; 128],
         len: 0,
     };
     let (mut chars, mut symbols) = (0usize, 0usize);
-    for _i in 0..COUNT {
+    for _ in 0..COUNT {
         insn_restart();
         let mut flush_failed = false;
-        #[cfg(feature = "int8")]
-        let mut draw = |each| sampler.name(_i as u64, &mut scratch.view(), each);
-        #[cfg(not(feature = "int8"))]
         let mut draw = |each| sampler.sample_with(each);
         let n = draw(|c| {
             insn_mark();
@@ -234,9 +223,12 @@ fn run() -> Result<(), &'static str> {
     #[cfg(feature = "breakdown")]
     breakdown::run(&mut con)?;
 
-    con.str("# kernels: ")
-        .str(kernels().path().name())
-        .str("\n# sampled ")
+    con.str("# kernels: ").str(kernels().path().name());
+    #[cfg(feature = "int8")]
+    con.str(" (int8 matvec: ")
+        .str(kernels().int8_kernel())
+        .str(")");
+    con.str("\n# sampled ")
         .num(COUNT)
         .str(" names: ")
         .num(chars)

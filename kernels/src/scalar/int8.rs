@@ -78,7 +78,10 @@ pub const fn requantize_hi(hi: i32, s: u32) -> i32 {
 /// `out[j] = ±lut[|p_j|]` (the sign of `p_j`, wrapping) with
 /// `p_j = `[`crate::requantize_clamp`]`(acc[j], m_j, s, lim)` and `m_j` the little-endian int32
 /// at `m[4j..4j + 4]`: an int8 layer's requantization and odd lookup table (the int8 tanh).
-/// Lengths and `s`, `lim` are checked by [`crate::Kernels::requantize_lut_i8`].
+/// Lengths and `s`, `lim` are checked by [`crate::Kernels::requantize_lut_i8`]. Not inlined:
+/// on its own its loop keeps every constant in a register (on a Cortex-M, inlined into the
+/// sampler, it spilled them).
+#[inline(never)]
 pub fn requantize_lut_i8(acc: &[i32], m: &[u8], s: u32, lim: i32, lut: &[i8], out: &mut [i8]) {
     // Branch-free (the signs are random): `(t ^ s) − s` negates when `s = −1`.
     let look = |p: i32| {
