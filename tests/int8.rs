@@ -126,6 +126,80 @@ fn every_path_samples_the_same_names() {
     }
 }
 
+/// A prefix fills the context and is emitted first; the draws after it follow the context the
+/// prefix leaves, from the name's own stream: "ka" then what the window "ka" predicts.
+#[test]
+fn a_prefix_starts_the_name_and_conditions_the_draws() {
+    let (_, q) = quantized();
+    let q = QuantView::parse(&q).unwrap();
+    let vocab = VocabBuf::from_symbols(q.vocab_str().chars()).unwrap();
+    let cfg = SampleConfig::default();
+    let s = QuantSampler::new(q, vocab.view(), Kernels::best(), 42, cfg).unwrap();
+    let mut scratch = QuantVecs::new(q.shape());
+    let mut start_k = 0;
+    for i in 0..200 {
+        let (mut plain, mut empty, mut ka) = (String::new(), String::new(), String::new());
+        s.name(i, &mut scratch.view(), |c| plain.push(c)).unwrap();
+        s.name_prefixed(i, "", &mut scratch.view(), |c| empty.push(c))
+            .unwrap();
+        assert_eq!(plain, empty, "an empty prefix is no prefix");
+        let n = s
+            .name_prefixed(i, "ka", &mut scratch.view(), |c| ka.push(c))
+            .unwrap();
+        assert_eq!(n, ka.chars().count());
+        assert!(ka.starts_with("ka"), "{ka}");
+        start_k += usize::from(plain.starts_with('k'));
+    }
+    assert!(start_k < 200, "the prefix changed nothing to compare with");
+    // The first draw after "ka" is the sampler's draw for the window [., k, a].
+    let (k, a) = (vocab.view().encode('k').unwrap(), vocab.view().encode('a').unwrap());
+    let mut ctx_names = 0;
+    for i in 0..50 {
+        let mut ka = String::new();
+        s.name_prefixed(i, "ka", &mut scratch.view(), |c| ka.push(c))
+            .unwrap();
+        let mut rng = <rand_xoshiro::Xoshiro128PlusPlus as rand_core::SeedableRng>::seed_from_u64(
+            charmlp::sample::name_seed(42, i),
+        );
+        let ix = s.draw(&[0, k, a], &mut rng, &mut scratch.view()).unwrap();
+        let third = ka.chars().nth(2);
+        match ix {
+            0 => assert_eq!(third, None, "name {i}: {ka}"),
+            ix => assert_eq!(third, vocab.view().decode(ix).ok(), "name {i}: {ka}"),
+        }
+        ctx_names += 1;
+    }
+    assert_eq!(ctx_names, 50);
+    // max_len cuts the prefix too; a symbol outside the vocabulary (or '.') is an error.
+    let short = QuantSampler::new(
+        q,
+        vocab.view(),
+        Kernels::best(),
+        42,
+        SampleConfig {
+            max_len: 1,
+            ..cfg
+        },
+    )
+    .unwrap();
+    let mut out = String::new();
+    assert_eq!(
+        short
+            .name_prefixed(0, "ka", &mut scratch.view(), |c| out.push(c))
+            .unwrap(),
+        1
+    );
+    assert_eq!(out, "k");
+    for bad in ["k#", "a.b"] {
+        let mut out = String::new();
+        assert!(matches!(
+            s.name_prefixed(0, bad, &mut scratch.view(), |c| out.push(c)),
+            Err(charmlp::SampleError::Symbol(_))
+        ));
+        assert!(out.is_empty(), "emitted before the error");
+    }
+}
+
 /// The draw follows the int8 model: the first letters of 40 000 names against
 /// softmax(z/64) of the empty context (total variation below 0.01; the sampling error alone is
 /// about 0.006 here).

@@ -258,18 +258,14 @@ fn stdout_err(err: io::Error) -> RunError {
 fn sample_int8(a: &SampleArgs, bytes: &[u8], cfg: SampleConfig) -> Result<Vec<String>, RunError> {
     use rayon::prelude::*;
     let m = &a.model;
-    for (flag, given) in [
-        ("--table", m.table.is_some()),
-        ("--prefix", !a.prefix.is_empty()),
-    ] {
-        if given {
-            return Err(crate::error::FlagError {
-                flag,
-                value: "an int8 weights file".into(),
-                expected: "used with f32 weights files only (int8 sampling has no table or prefix yet)",
-            }
-            .into());
+    if m.table.is_some() {
+        return Err(crate::error::FlagError {
+            flag: "--table",
+            value: "an int8 weights file".into(),
+            expected: "used with f32 weights files only (an int8 model computes its own int32 \
+                       table; --no-table turns it off)",
         }
+        .into());
     }
     let werr = |err| RunError::Weights {
         path: m.weights.clone(),
@@ -307,7 +303,7 @@ fn sample_int8(a: &SampleArgs, bytes: &[u8], cfg: SampleConfig) -> Result<Vec<St
             (first..first + n as u64)
                 .map(|i| {
                     let mut name = String::new();
-                    s.name(i, &mut scratch.view(), |c| name.push(c))?;
+                    s.name_prefixed(i, &a.prefix, &mut scratch.view(), |c| name.push(c))?;
                     Ok(name)
                 })
                 .collect()

@@ -488,11 +488,45 @@ fn int8_files_convert_evaluate_and_sample() {
             .unwrap();
         assert_eq!(n, &want, "name {i}");
     }
+    // --prefix: the library's prefixed names; a prefix outside the vocabulary is refused.
+    let o = charmlp(&[
+        "sample",
+        "--weights",
+        s(&q),
+        "--count",
+        "20",
+        "--prefix",
+        "ka",
+    ]);
+    ok(&o);
+    let names: Vec<String> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(names.len(), 20);
+    for (i, n) in names.iter().enumerate() {
+        let mut want = String::new();
+        smp.name_prefixed(i as u64, "ka", &mut scratch.view(), |c| want.push(c))
+            .unwrap();
+        assert_eq!(n, &want, "prefixed name {i}");
+        assert!(n.starts_with("ka"), "{n}");
+    }
     let before = snapshot(&d);
-    // What int8 sampling does not do yet, and files that are not f32 in.
     refused(
-        &charmlp(&["sample", "--weights", s(&q), "--prefix", "ka"]),
-        &["--prefix", "int8"],
+        &charmlp(&["sample", "--weights", s(&q), "--prefix", "k#"]),
+        &["#"],
+    );
+    // What int8 sampling does not take, and files that are not f32 in.
+    refused(
+        &charmlp(&[
+            "sample",
+            "--weights",
+            s(&q),
+            "--table",
+            s(&weights.with_extension("table")),
+        ]),
+        &["--table", "int8"],
     );
     refused(
         &charmlp(&["convert", "--quantize", "int8", s(&q), s(&d.join("qq.bin"))]),

@@ -380,24 +380,62 @@ impl<'a> QuantSampler<'a> {
         &self,
         index: u64,
         s: &mut QuantScratch<'_>,
+        out: impl FnMut(char),
+    ) -> Result<usize, SampleError> {
+        self.name_prefixed(index, "", s, out)
+    }
+
+    /// Name `index` of the sampler's seed, started with `prefix`: the prefix's characters (up to
+    /// `max_len`) are passed to `out` and fill the context, then symbols are drawn from the
+    /// name's own random stream as [`QuantSampler::name`] draws them (the f32 sampler's
+    /// `sample_prefixed`, in integers). Returns the characters in all.
+    ///
+    /// # Errors
+    /// [`SampleError::Symbol`] for a prefix character outside the vocabulary or `.` (nothing is
+    /// passed to `out` then); those of [`logits`].
+    pub fn name_prefixed(
+        &self,
+        index: u64,
+        prefix: &str,
+        s: &mut QuantScratch<'_>,
         mut out: impl FnMut(char),
     ) -> Result<usize, SampleError> {
+        if let Some(c) = prefix
+            .chars()
+            .find(|&c| c == '.' || self.vocab.encode(c).is_err())
+        {
+            return Err(SampleError::Symbol(c));
+        }
         let b = self.model.shape().block();
         let mut ctx = [0 as Index; crate::shape::Shape::MAX_BLOCK];
         let ctx = &mut ctx[..b];
-        let mut rng = Xoshiro128PlusPlus::seed_from_u64(name_seed(self.seed, index));
+        // Shift the window by hand: `copy_within` links a 1.5 KB `memmove` on a Cortex-M.
+        let push = |ctx: &mut [Index], ix: Index| {
+            for i in 1..b {
+                ctx[i - 1] = ctx[i];
+            }
+            ctx[b - 1] = ix;
+        };
         let mut n = 0;
+        for c in prefix.chars() {
+            if n == self.max_len {
+                return Ok(n);
+            }
+            out(c);
+            push(
+                ctx,
+                self.vocab.encode(c).map_err(|_| SampleError::Symbol(c))?,
+            );
+            n += 1;
+        }
+        let mut rng = Xoshiro128PlusPlus::seed_from_u64(name_seed(self.seed, index));
         while n < self.max_len {
             let ix = self.draw(ctx, &mut rng, s)?;
             if ix == 0 {
                 break;
             }
             out(self.vocab.decode(ix).map_err(|_| SampleError::Context)?);
-            // Shift the window by hand: `copy_within` links a 1.5 KB `memmove` on a Cortex-M.
-            for i in 1..b {
-                ctx[i - 1] = ctx[i];
-            }
-            ctx[b - 1] = ix;
+            push(ctx, ix);
             n += 1;
         }
         Ok(n)
