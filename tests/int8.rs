@@ -152,7 +152,10 @@ fn a_prefix_starts_the_name_and_conditions_the_draws() {
     }
     assert!(start_k < 200, "the prefix changed nothing to compare with");
     // The first draw after "ka" is the sampler's draw for the window [., k, a].
-    let (k, a) = (vocab.view().encode('k').unwrap(), vocab.view().encode('a').unwrap());
+    let (k, a) = (
+        vocab.view().encode('k').unwrap(),
+        vocab.view().encode('a').unwrap(),
+    );
     let mut ctx_names = 0;
     for i in 0..50 {
         let mut ka = String::new();
@@ -176,10 +179,7 @@ fn a_prefix_starts_the_name_and_conditions_the_draws() {
         vocab.view(),
         Kernels::best(),
         42,
-        SampleConfig {
-            max_len: 1,
-            ..cfg
-        },
+        SampleConfig { max_len: 1, ..cfg },
     )
     .unwrap();
     let mut out = String::new();

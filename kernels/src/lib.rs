@@ -573,9 +573,11 @@ impl Kernels {
     /// `acc[j] += Σᵢ x[i]·wt[j·k + i]`: the int8 models' matrix-vector product, int8 operands,
     /// int32 accumulation onto what `acc` holds (the bias), wrapping, the weights transposed
     /// (`wt` is `n × k`, `k = x.len()`, `n = acc.len()`). Exact: every path gives
-    /// [`scalar::matvec_i8`]'s bits (AVX2 `vpmaddwd` on x86_64, also on the AVX-512 path;
-    /// `sxtb16`/`smlad` on the Cortex-M path of ARMv7E-M cores — an ARMv8-M core may lack the DSP
-    /// extension, so it runs the reference).
+    /// [`scalar::matvec_i8`]'s bits (AVX2 `vpmaddwd` on x86_64; AVX-512 VNNI `vpdpbusd` on the
+    /// AVX-512 path where the CPU has it, else the AVX2 kernel; on the Cortex-M path
+    /// `sxtb16`/`smlad` for ARMv7E-M, `ldrsb`/`mla` for ARMv8-M Mainline, whose DSP extension is
+    /// optional, Thumb-1 `ldrsb`/`muls` for ARMv6-M). [`Kernels::int8_kernel`] names the one
+    /// that runs.
     ///
     /// # Errors
     /// [`KernelError::Shape`] unless `wt` has `n·k` values; nothing is written then.
@@ -584,6 +586,11 @@ impl Kernels {
         #[cfg(all(charmlp_arm_fpu, charmlp_arm_dsp))]
         if self.path == Path::CortexM {
             cortex_m::matvec_i8(x, wt, acc);
+            return Ok(());
+        }
+        #[cfg(all(charmlp_arm_fpu, not(charmlp_arm_dsp)))]
+        if self.path == Path::CortexM {
+            cortex_m::matvec_i8_mla(x, wt, acc);
             return Ok(());
         }
         #[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
@@ -601,7 +608,8 @@ impl Kernels {
 
     /// The implementation [`Kernels::matvec_i8`] runs on this path and CPU, for reports:
     /// `reference`, `avx2 vpmaddwd`, `avx512-vnni vpdpbusd` (the AVX-512 path on a CPU with
-    /// VNNI; without it, the AVX2 kernel), `cortex-m dsp smlad`, `cortex-m thumb-1`.
+    /// VNNI; without it, the AVX2 kernel), `cortex-m dsp smlad`, `cortex-m mla` (ARMv8-M
+    /// Mainline, whose DSP extension is optional), `cortex-m thumb-1` (ARMv6-M).
     pub fn int8_kernel(self) -> &'static str {
         match self.path {
             #[cfg(target_arch = "x86_64")]
@@ -610,6 +618,8 @@ impl Kernels {
             Path::Avx2Fma | Path::Avx512 => "avx2 vpmaddwd",
             #[cfg(all(charmlp_arm_fpu, charmlp_arm_dsp))]
             Path::CortexM => "cortex-m dsp smlad",
+            #[cfg(all(charmlp_arm_fpu, not(charmlp_arm_dsp)))]
+            Path::CortexM => "cortex-m mla",
             #[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
             Path::CortexM => "cortex-m thumb-1",
             _ => "reference",

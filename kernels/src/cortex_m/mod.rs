@@ -13,13 +13,16 @@
 //! ones, `s16`–`s31`, around them).
 //!
 //! The int8 matrix-vector product has a kernel per core family: `int8` with the DSP extension
-//! (ARMv7E-M: `sxtb16`, `smlad`) and `int8_thumb1` for ARMv6-M (Cortex-M0/M0+, no FPU: only
-//! that kernel is compiled there; the f32 kernels run the reference).
+//! (ARMv7E-M: `sxtb16`, `smlad`), `int8_mla` for Thumb-2 cores that may lack it (ARMv8-M
+//! Mainline, e.g. the Cortex-M33: `ldrsb`, `mla`) and `int8_thumb1` for ARMv6-M (Cortex-M0/M0+,
+//! no FPU: only that kernel is compiled there; the f32 kernels run the reference).
 
 #[cfg(charmlp_arm_fpu)]
 mod add;
 #[cfg(charmlp_arm_dsp)]
 mod int8;
+#[cfg(all(charmlp_arm_fpu, not(charmlp_arm_dsp)))]
+mod int8_mla;
 #[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
 mod int8_thumb1;
 #[cfg(charmlp_arm_fpu)]
@@ -33,6 +36,8 @@ mod tanh;
 pub(crate) use add::{add, add_assign};
 #[cfg(charmlp_arm_dsp)]
 pub(crate) use int8::matvec_i8;
+#[cfg(all(charmlp_arm_fpu, not(charmlp_arm_dsp)))]
+pub(crate) use int8_mla::matvec_i8 as matvec_i8_mla;
 #[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
 pub(crate) use int8_thumb1::matvec_i8 as matvec_i8_thumb1;
 #[cfg(charmlp_arm_fpu)]
