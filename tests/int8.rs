@@ -343,3 +343,73 @@ fn the_table_gives_the_same_integers() {
         Err(charmlp::SampleError::TableShape)
     ));
 }
+
+/// The logits by the definition, in i64 with no chunking and no table: what every path, chunk
+/// size ([`charmlp::int8::UNITS`]) and table must give.
+fn logits_by_definition(q: &QuantView<'_>, ctx: &[Index]) -> Vec<i32> {
+    use charmlp::int8::arith::{LOGIT_MAX, TANH_LUT, TANH_MAX, requantize};
+    let s = q.shape();
+    let (h, v, inp) = (s.hidden(), s.vocab(), s.input());
+    let [b1, m1, b2, m2] = q.int32_fields();
+    let at = |b: &[u8], j: usize| i32::from_le_bytes(b[4 * j..4 * j + 4].try_into().unwrap());
+    let x: Vec<i8> = ctx
+        .iter()
+        .flat_map(|&c| q.c_row(usize::from(c)).to_vec())
+        .collect();
+    let (s1, s2) = q.shifts();
+    let hid: Vec<i64> = (0..h)
+        .map(|j| {
+            let sum: i64 = (0..inp)
+                .map(|i| i64::from(x[i]) * i64::from(q.w1t()[j * inp + i]))
+                .sum();
+            let p = requantize((i64::from(at(b1, j)) + sum) as i32, at(m1, j), s1)
+                .clamp(-i64::from(TANH_MAX), i64::from(TANH_MAX));
+            let t = i64::from(TANH_LUT[p.unsigned_abs() as usize]);
+            if p < 0 { -t } else { t }
+        })
+        .collect();
+    (0..v)
+        .map(|k| {
+            let sum: i64 = (0..h).map(|j| hid[j] * i64::from(q.w2t()[k * h + j])).sum();
+            requantize((i64::from(at(b2, k)) + sum) as i32, at(m2, k), s2)
+                .clamp(-i64::from(LOGIT_MAX), i64::from(LOGIT_MAX)) as i32
+        })
+        .collect()
+}
+
+/// Shapes whose hidden width is below, between and above the layer-1 chunks (48 on 32-bit
+/// targets, 240 on 64-bit hosts), with and without the table, on every path: the definition's
+/// integers.
+#[test]
+fn every_chunking_path_and_table_gives_the_definitions_logits() {
+    let symbols = "abcdefghijklmnopqrstuvwxyz";
+    for (hidden, block, emb, seed) in [(7, 2, 3, 1), (100, 3, 5, 2), (241, 3, 4, 3), (500, 4, 6, 4)]
+    {
+        let shape = charmlp::Shape::new(27, block, emb, hidden).unwrap();
+        let p = ParamsBuf::init(shape, seed, charmlp::Init::Scaled).unwrap();
+        let vocab = VocabBuf::from_symbols(std::iter::once('.').chain(symbols.chars())).unwrap();
+        let file = quantize(&p.view(), vocab.view()).unwrap();
+        let q = QuantView::parse(&file).unwrap();
+        let mut table = vec![0i32; charmlp::int8::table_len(q.shape())];
+        charmlp::int8::compute_table(&q, &mut table).unwrap();
+        let mut scratch = QuantVecs::new(q.shape());
+        for c in 0..40u64 {
+            let ctx: Vec<Index> = (0..block)
+                .map(|i| ((c * 7 + i as u64 * 11 + seed) % 27) as Index)
+                .collect();
+            let want = logits_by_definition(&q, &ctx);
+            for k in Kernels::all_supported() {
+                for t in [None, Some(&table[..])] {
+                    charmlp::int8::logits_with(k, &q, t, &ctx, &mut scratch.view()).unwrap();
+                    assert_eq!(
+                        scratch.view().z.to_vec(),
+                        want,
+                        "H = {hidden}, ctx {ctx:?}, {}, table {}",
+                        k.path(),
+                        t.is_some()
+                    );
+                }
+            }
+        }
+    }
+}
