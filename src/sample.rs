@@ -420,13 +420,7 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
 
     /// Every character of `text` is a symbol of the vocabulary other than the end marker.
     fn check_text(&self, text: &str) -> Result<(), SampleError> {
-        match text
-            .chars()
-            .find(|&c| c == '.' || self.vocab.encode(c).is_err())
-        {
-            Some(c) => Err(SampleError::Symbol(c)),
-            None => Ok(()),
-        }
+        check_text(self.vocab, text)
     }
 
     fn encode(&self, c: char) -> Result<Index, SampleError> {
@@ -464,14 +458,7 @@ impl<'a, S: SampleStorage> Sampler<'a, S> {
     /// [`SampleError::BufferFull`] if the name does not fit in `N` bytes, and those of
     /// [`Sampler::next_index`].
     pub fn sample_string<const N: usize>(&mut self) -> Result<heapless::String<N>, SampleError> {
-        let mut s = heapless::String::new();
-        let mut full = false;
-        self.sample_with(|c| full |= s.push(c).is_err())?;
-        if full {
-            Err(SampleError::BufferFull)
-        } else {
-            Ok(s)
-        }
+        collect_string(|each| self.sample_with(each))
     }
 }
 
@@ -733,12 +720,35 @@ fn keep_top_k(logits: &mut [f32], k: usize, mark: &mut [f32]) {
     }
 }
 
+/// Every character of `text` is a symbol of `vocab` other than the end marker.
+pub(crate) fn check_text(vocab: VocabView<'_>, text: &str) -> Result<(), SampleError> {
+    match text.chars().find(|&c| c == '.' || vocab.encode(c).is_err()) {
+        Some(c) => Err(SampleError::Symbol(c)),
+        None => Ok(()),
+    }
+}
+
+/// The name `sample` passes to its callback, in a fixed-capacity string of `N` bytes (UTF-8):
+/// [`SampleError::BufferFull`] if it does not fit.
+pub(crate) fn collect_string<const N: usize>(
+    sample: impl FnOnce(&mut dyn FnMut(char)) -> Result<usize, SampleError>,
+) -> Result<heapless::String<N>, SampleError> {
+    let mut s = heapless::String::new();
+    let mut full = false;
+    sample(&mut |c| full |= s.push(c).is_err())?;
+    if full {
+        Err(SampleError::BufferFull)
+    } else {
+        Ok(s)
+    }
+}
+
 /// The last `B` symbols of a name being sampled or scored, `.` before its start.
 ///
 /// The context is the window `hist[at..at + b]`; it slides right as symbols are pushed and jumps
 /// back to the front when it reaches the end (a copy every `2·MAX_BLOCK − b` symbols instead of
 /// a shift per symbol, which compiles to a `memmove` call).
-struct Window {
+pub(crate) struct Window {
     hist: [Index; 2 * Shape::MAX_BLOCK],
     at: usize,
     b: usize,
@@ -746,7 +756,7 @@ struct Window {
 
 impl Window {
     /// `b ≤ Shape::MAX_BLOCK` (a shape's block).
-    fn new(b: usize) -> Window {
+    pub(crate) fn new(b: usize) -> Window {
         Window {
             hist: [0; 2 * Shape::MAX_BLOCK],
             at: 0,
@@ -754,11 +764,11 @@ impl Window {
         }
     }
 
-    fn ctx(&self) -> &[Index] {
+    pub(crate) fn ctx(&self) -> &[Index] {
         &self.hist[self.at..self.at + self.b]
     }
 
-    fn push(&mut self, ix: Index) {
+    pub(crate) fn push(&mut self, ix: Index) {
         let (b, cap) = (self.b, self.hist.len());
         if self.at + b == cap {
             // The window lies in the back half (b ≤ MAX_BLOCK): copy it to the front.

@@ -31,6 +31,15 @@ enum KernelArg {
     Best,
 }
 
+impl KernelArg {
+    fn kernels(self) -> Kernels {
+        match self {
+            KernelArg::Scalar => Kernels::scalar(),
+            KernelArg::Best => Kernels::best(),
+        }
+    }
+}
+
 /// The model to sample or score with.
 #[derive(Args, Debug, Clone)]
 struct ModelArgs {
@@ -150,10 +159,7 @@ impl Model {
             }
             None => None,
         };
-        let kernels = match a.kernel {
-            KernelArg::Scalar => Kernels::scalar(),
-            KernelArg::Best => Kernels::best(),
-        };
+        let kernels = a.kernel.kernels();
         let shape = w.shape();
         let table = match table {
             Some(t) => Some(t),
@@ -274,23 +280,19 @@ fn sample_int8(a: &SampleArgs, bytes: &[u8], cfg: SampleConfig) -> Result<Vec<St
     let q = QuantView::parse(bytes).map_err(werr)?;
     let vocab = VocabBuf::from_symbols(q.vocab_str().chars())
         .map_err(|_| werr(charmlp::WeightsError::MissingTerminator))?;
-    let kernels = match m.kernel {
-        KernelArg::Scalar => Kernels::scalar(),
-        KernelArg::Best => Kernels::best(),
+    // Layer 1 from the per-position int32 table (the same integers), unless --no-table or too
+    // big, as for f32 files.
+    let len = charmlp::int8::table_len(q.shape());
+    let table = if !m.no_table && 4 * len <= MAX_TABLE_BYTES {
+        let mut t = vec![0i32; len];
+        charmlp::int8::compute_table(&q, &mut t)?;
+        Some(t)
+    } else {
+        None
     };
-    // Layer 1 from the per-position int32 table (the same integers), unless --no-table.
-    let mut table = vec![
-        0i32;
-        if m.no_table {
-            0
-        } else {
-            charmlp::int8::table_len(q.shape())
-        }
-    ];
-    let mut s = QuantSampler::new(q, vocab.view(), kernels, a.seed, cfg)?;
-    if !m.no_table && 4 * table.len() <= MAX_TABLE_BYTES {
-        charmlp::int8::compute_table(&q, &mut table)?;
-        s = s.with_table(&table)?;
+    let mut s = QuantSampler::new(q, vocab.view(), m.kernel.kernels(), a.seed, cfg)?;
+    if let Some(t) = &table {
+        s = s.with_table(t)?;
     }
     let chunks: Vec<(u64, usize)> = (0..a.count)
         .step_by(CHUNK)

@@ -70,6 +70,15 @@ fn refused(o: &Output, needles: &[&str]) {
 }
 
 #[track_caller]
+/// The lines a run printed on stdout.
+fn stdout_lines(o: &Output) -> Vec<String> {
+    String::from_utf8(o.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
 fn ok(o: &Output) {
     assert!(
         o.status.success(),
@@ -466,11 +475,7 @@ fn int8_files_convert_evaluate_and_sample() {
         "scalar",
     ]);
     ok(&o);
-    let names: Vec<String> = String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
+    let names = stdout_lines(&o);
     let view = charmlp::int8::QuantView::parse(&file).unwrap();
     let vocab = charmlp::VocabBuf::from_symbols(view.vocab_str().chars()).unwrap();
     let smp = charmlp::int8::QuantSampler::new(
@@ -499,11 +504,7 @@ fn int8_files_convert_evaluate_and_sample() {
         "ka",
     ]);
     ok(&o);
-    let names: Vec<String> = String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
+    let names = stdout_lines(&o);
     assert_eq!(names.len(), 20);
     for (i, n) in names.iter().enumerate() {
         let mut want = String::new();

@@ -85,11 +85,7 @@ use error::expect_dim;
 #[inline(always)]
 pub fn requantize_clamp(v: i32, m: i32, s: u32, lim: i32) -> i32 {
     if s >= 33 {
-        #[cfg(charmlp_armv6m)]
-        let hi = scalar::mul_hi_32(v, m);
-        #[cfg(not(charmlp_armv6m))]
-        let hi = scalar::mul_hi(v, m);
-        scalar::requantize_hi(hi, s).clamp(-lim, lim)
+        scalar::requantize_hi(scalar::int8::mul_hi_target(v, m), s).clamp(-lim, lim)
     } else {
         scalar::requantize(v, m, s).clamp(-i64::from(lim), i64::from(lim)) as i32
     }
@@ -583,19 +579,9 @@ impl Kernels {
     /// [`KernelError::Shape`] unless `wt` has `n·k` values; nothing is written then.
     pub fn matvec_i8(self, x: &[i8], wt: &[i8], acc: &mut [i32]) -> Result<(), KernelError> {
         expect_dim("length of wt (= n·k)", acc.len() * x.len(), wt.len())?;
-        #[cfg(all(charmlp_arm_fpu, charmlp_arm_dsp))]
+        #[cfg(any(charmlp_arm_fpu, charmlp_armv6m))]
         if self.path == Path::CortexM {
             cortex_m::matvec_i8(x, wt, acc);
-            return Ok(());
-        }
-        #[cfg(all(charmlp_arm_fpu, not(charmlp_arm_dsp)))]
-        if self.path == Path::CortexM {
-            cortex_m::matvec_i8_mla(x, wt, acc);
-            return Ok(());
-        }
-        #[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
-        if self.path == Path::CortexM {
-            cortex_m::matvec_i8_thumb1(x, wt, acc);
             return Ok(());
         }
         #[cfg(target_arch = "x86_64")]
@@ -613,15 +599,9 @@ impl Kernels {
     pub fn int8_kernel(self) -> &'static str {
         match self.path {
             #[cfg(target_arch = "x86_64")]
-            Path::Avx512 if x86_64::int8::vnni() => "avx512-vnni vpdpbusd",
-            #[cfg(target_arch = "x86_64")]
-            Path::Avx2Fma | Path::Avx512 => "avx2 vpmaddwd",
-            #[cfg(all(charmlp_arm_fpu, charmlp_arm_dsp))]
-            Path::CortexM => "cortex-m dsp smlad",
-            #[cfg(all(charmlp_arm_fpu, not(charmlp_arm_dsp)))]
-            Path::CortexM => "cortex-m mla",
-            #[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
-            Path::CortexM => "cortex-m thumb-1",
+            Path::Avx2Fma | Path::Avx512 => x86_64::int8::name(self),
+            #[cfg(any(charmlp_arm_fpu, charmlp_armv6m))]
+            Path::CortexM => cortex_m::INT8_KERNEL,
             _ => "reference",
         }
     }

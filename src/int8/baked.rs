@@ -9,8 +9,7 @@ use crate::error::Error;
 use crate::sample::SampleConfig;
 use crate::shape::Shape;
 use crate::vocab::VocabView;
-use crate::weights::baked::cat;
-use crate::weights::read::decode_char;
+use crate::weights::baked::{cat, decode_symbols, parse_int8};
 
 /// An int8 model baked into the program by [`crate::include_weights!`] (an int8 file, format
 /// version 2): its view, checked at compile time (CRC, vocabulary, every quantization field),
@@ -48,36 +47,16 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
     /// the file in the messages.
     #[doc(hidden)]
     pub const fn new(bytes: &'static [u8], path: &str) -> Self {
-        let model = match QuantView::parse(bytes) {
-            Ok(m) => m,
-            Err(e) => {
-                let mut buf = [0u8; 256];
-                panic!(
-                    "{}",
-                    cat(
-                        &[path, ": invalid int8 weights file: ", e.as_str()],
-                        &mut buf
-                    )
-                );
-            }
-        };
+        let model = parse_int8(bytes, path);
         let s = model.shape();
         if s.vocab() != V || s.block() != B || s.emb() != E || s.hidden() != H {
             panic!("unreachable: the type's shape comes from this file");
         }
-        let text = model.vocab_str().as_bytes();
-        let mut symbols = ['\0'; V];
-        let (mut i, mut n) = (0, 0);
-        while i < text.len() {
-            let (c, w) = decode_char(text, i);
-            symbols[n] = c;
-            n += 1;
-            i += w;
-        }
+        let (symbols, len) = decode_symbols(model.vocab_str().as_bytes());
         BakedInt8 {
             model,
             symbols,
-            len: n,
+            len,
         }
     }
 

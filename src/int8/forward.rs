@@ -8,7 +8,7 @@ use rand_xoshiro::Xoshiro128PlusPlus;
 use super::arith::{TANH_LUT, TANH_MAX, inv_temperature_q16, logit, pick, weight_q15};
 use super::file::QuantView;
 use crate::error::SampleError;
-use crate::sample::{SampleConfig, name_seed};
+use crate::sample::{SampleConfig, Window, check_text, collect_string, name_seed};
 use crate::shape::{Shape, ShapeError};
 use crate::vocab::VocabView;
 
@@ -406,42 +406,26 @@ impl<'a> QuantSampler<'a> {
         s: &mut QuantScratch<'_>,
         mut out: impl FnMut(char),
     ) -> Result<usize, SampleError> {
-        if let Some(c) = prefix
-            .chars()
-            .find(|&c| c == '.' || self.vocab.encode(c).is_err())
-        {
-            return Err(SampleError::Symbol(c));
-        }
-        let b = self.model.shape().block();
-        let mut ctx = [0 as Index; crate::shape::Shape::MAX_BLOCK];
-        let ctx = &mut ctx[..b];
-        // Shift the window by hand: `copy_within` links a 1.5 KB `memmove` on a Cortex-M.
-        let push = |ctx: &mut [Index], ix: Index| {
-            for i in 1..b {
-                ctx[i - 1] = ctx[i];
-            }
-            ctx[b - 1] = ix;
-        };
+        check_text(self.vocab, prefix)?;
+        let mut w = Window::new(self.model.shape().block());
         let mut n = 0;
         for c in prefix.chars() {
             if n == self.max_len {
                 return Ok(n);
             }
             out(c);
-            push(
-                ctx,
-                self.vocab.encode(c).map_err(|_| SampleError::Symbol(c))?,
-            );
+            // Checked above: every prefix character is a symbol.
+            w.push(self.vocab.encode(c).map_err(|_| SampleError::Symbol(c))?);
             n += 1;
         }
         let mut rng = Xoshiro128PlusPlus::seed_from_u64(name_seed(self.seed, index));
         while n < self.max_len {
-            let ix = self.draw(ctx, &mut rng, s)?;
+            let ix = self.draw(w.ctx(), &mut rng, s)?;
             if ix == 0 {
                 break;
             }
             out(self.vocab.decode(ix).map_err(|_| SampleError::Context)?);
-            push(ctx, ix);
+            w.push(ix);
             n += 1;
         }
         Ok(n)
@@ -496,14 +480,7 @@ impl<'a> QuantNames<'a> {
     /// [`SampleError::BufferFull`] if the name does not fit in `N` bytes, and those of
     /// [`logits`].
     pub fn sample_string<const N: usize>(&mut self) -> Result<heapless::String<N>, SampleError> {
-        let mut s = heapless::String::new();
-        let mut full = false;
-        self.sample_with(|c| full |= s.push(c).is_err())?;
-        if full {
-            Err(SampleError::BufferFull)
-        } else {
-            Ok(s)
-        }
+        collect_string(|each| self.sample_with(each))
     }
 }
 

@@ -86,23 +86,41 @@ const fn decimal(v: usize, buf: &mut [u8; 20]) -> &str {
 /// Validates the weights file `bytes` (named `path` in messages) at compile time and returns its
 /// `[V, B, E, IN, H]`; with `expect = Some([V, B, E, H])`, also that it has that shape. Panics —
 /// a compile error in a `const` — with a message naming the file and the defect.
+/// The symbols of a checked vocabulary string (at most `V`), and how many.
+pub(crate) const fn decode_symbols<const V: usize>(text: &[u8]) -> ([char; V], usize) {
+    let mut symbols = ['\0'; V];
+    let (mut i, mut n) = (0, 0);
+    while i < text.len() {
+        let (c, w) = decode_char(text, i);
+        symbols[n] = c;
+        n += 1;
+        i += w;
+    }
+    (symbols, n)
+}
+
+/// The int8 file `bytes`, or a compile-time panic naming `path` and the defect.
+pub(crate) const fn parse_int8<'a>(bytes: &'a [u8], path: &str) -> crate::int8::QuantView<'a> {
+    match crate::int8::QuantView::parse(bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            let mut buf = [0u8; 256];
+            panic!(
+                "{}",
+                cat(
+                    &[path, ": invalid int8 weights file: ", e.as_str()],
+                    &mut buf
+                )
+            );
+        }
+    }
+}
+
 #[doc(hidden)]
 pub const fn baked_dims(bytes: &[u8], path: &str, expect: Option<[usize; 4]>) -> [usize; 6] {
     let int8 = crate::int8::is_int8(bytes);
     let s = if int8 {
-        match crate::int8::QuantView::parse(bytes) {
-            Ok(m) => m.shape(),
-            Err(e) => {
-                let mut buf = [0u8; 256];
-                panic!(
-                    "{}",
-                    cat(
-                        &[path, ": invalid int8 weights file: ", e.as_str()],
-                        &mut buf
-                    )
-                );
-            }
-        }
+        parse_int8(bytes, path).shape()
     } else {
         match check(bytes) {
             Ok(c) => c.shape,
@@ -203,19 +221,12 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
             .1
             .split_at(checked.header.vocab_len as usize)
             .0;
-        let mut symbols = ['\0'; V];
-        let (mut i, mut n) = (0, 0);
-        while i < text.len() {
-            let (c, w) = decode_char(text, i);
-            symbols[n] = c;
-            n += 1;
-            i += w;
-        }
+        let (symbols, len) = decode_symbols(text);
         Baked {
             bytes,
             checked,
             symbols,
-            len: n,
+            len,
             table: None,
         }
     }

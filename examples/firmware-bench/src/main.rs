@@ -195,16 +195,16 @@ fn run() -> Result<(), &'static str> {
     for _ in 0..COUNT {
         insn_restart();
         let mut flush_failed = false;
-        let mut draw = |each| sampler.sample_with(each);
-        let n = draw(|c| {
-            insn_mark();
-            line.push(c);
-            if line.nearly_full() {
-                flush_failed |= line.write(&mut out).is_err();
-                insn_restart();
-            }
-        })
-        .map_err(|e| e.as_str())?;
+        let n = sampler
+            .sample_with(|c| {
+                insn_mark();
+                line.push(c);
+                if line.nearly_full() {
+                    flush_failed |= line.write(&mut out).is_err();
+                    insn_restart();
+                }
+            })
+            .map_err(|e| e.as_str())?;
         if n < cfg.max_len {
             // The draw of the terminator.
             insn_mark();

@@ -2,10 +2,14 @@
 //! without it; the `thumbv8m.main` targets do not promise DSP): `ldrsb` and `mla`, three rows
 //! per pass so each `x[i]` is loaded once for the three — 7 instructions per 3 multiply-adds
 //! plus the loop, against about 5 per multiply-add for the compiled reference. `mla` keeps the
-//! low 32 bits, so the sums wrap like [`crate::scalar::matvec_i8`]'s and are its bits.
+//! low 32 bits, so the sums wrap like [`crate::scalar::matvec_i8`]'s and are its bits. Rows go
+//! through [`super::by_triples`].
+
+/// What [`crate::Kernels::int8_kernel`] reports.
+pub(crate) const NAME: &str = "cortex-m mla";
 
 /// `acc[r] + Σ_{i<k} x[i]·w0[r·k + i]` for the three rows `r` = 0, 1, 2 (the last addressed as
-/// `[w0, k, lsl #1]`), `k ≥ 1`.
+/// `[w0, k, lsl #1]`), `k ≥ 1` ([`super::by_triples`] never passes 0).
 #[inline(always)]
 fn dot3(x: &[i8], w0: &[i8], k: usize, acc: [i32; 3]) -> [i32; 3] {
     debug_assert!(k >= 1 && x.len() >= k && w0.len() >= 3 * k);
@@ -44,34 +48,5 @@ fn dot3(x: &[i8], w0: &[i8], k: usize, acc: [i32; 3]) -> [i32; 3] {
 /// `out[j] += Σᵢ x[i]·wt[j·k + i]` (see [`crate::scalar::matvec_i8`]); lengths checked by the
 /// caller.
 pub(crate) fn matvec_i8(x: &[i8], wt: &[i8], out: &mut [i32]) {
-    let (k, n) = (x.len(), out.len());
-    if k == 0 {
-        return;
-    }
-    if n < 3 {
-        // Fewer than three rows in all: the reference.
-        crate::scalar::matvec_i8(x, wt, out);
-        return;
-    }
-    let mut j = 0;
-    while j + 3 <= n {
-        let a = dot3(x, &wt[j * k..], k, [out[j], out[j + 1], out[j + 2]]);
-        // Stores by name: a loop here becomes a `memcpy` call.
-        (out[j], out[j + 1], out[j + 2]) = (a[0], a[1], a[2]);
-        j += 3;
-    }
-    // The last one or two rows: the triple ending at row n − 1, whose first rows (already
-    // final) are recomputed from their bias-free copies and discarded.
-    let b = n - 3;
-    match n - j {
-        1 => {
-            let a = dot3(x, &wt[b * k..], k, [0, 0, out[b + 2]]);
-            out[b + 2] = a[2];
-        }
-        2 => {
-            let a = dot3(x, &wt[b * k..], k, [0, out[b + 1], out[b + 2]]);
-            (out[b + 1], out[b + 2]) = (a[1], a[2]);
-        }
-        _ => {}
-    }
+    super::by_triples(x, wt, out, dot3);
 }

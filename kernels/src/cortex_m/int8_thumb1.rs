@@ -5,6 +5,9 @@
 //! eight low registers. `muls` keeps the low 32 bits and `add` wraps, so the results are
 //! [`crate::scalar::matvec_i8`]'s bits.
 
+/// What [`crate::Kernels::int8_kernel`] reports.
+pub(crate) const NAME: &str = "cortex-m thumb-1";
+
 /// `(acc0 + Σ_{i<len} x[i]·w0[i], acc1 + Σ_{i<len} x[i]·w1[i])` for an even `len ≥ 2`.
 #[inline(always)]
 fn dot2(x: &[i8], w0: &[i8], w1: &[i8], len: usize, acc: (i32, i32)) -> (i32, i32) {

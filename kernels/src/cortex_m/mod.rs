@@ -23,7 +23,7 @@ mod add;
 mod int8;
 #[cfg(all(charmlp_arm_fpu, not(charmlp_arm_dsp)))]
 mod int8_mla;
-#[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
+#[cfg(all(charmlp_armv6m, not(charmlp_arm_fpu)))]
 mod int8_thumb1;
 #[cfg(charmlp_arm_fpu)]
 mod linear;
@@ -34,12 +34,13 @@ mod tanh;
 
 #[cfg(charmlp_arm_fpu)]
 pub(crate) use add::{add, add_assign};
+// Exactly one int8 kernel per core family, under one name.
 #[cfg(charmlp_arm_dsp)]
-pub(crate) use int8::matvec_i8;
+pub(crate) use int8::{NAME as INT8_KERNEL, matvec_i8};
 #[cfg(all(charmlp_arm_fpu, not(charmlp_arm_dsp)))]
-pub(crate) use int8_mla::matvec_i8 as matvec_i8_mla;
-#[cfg(all(charmlp_armv6m, not(charmlp_arm_dsp)))]
-pub(crate) use int8_thumb1::matvec_i8 as matvec_i8_thumb1;
+pub(crate) use int8_mla::{NAME as INT8_KERNEL, matvec_i8};
+#[cfg(all(charmlp_armv6m, not(charmlp_arm_fpu)))]
+pub(crate) use int8_thumb1::{NAME as INT8_KERNEL, matvec_i8};
 #[cfg(charmlp_arm_fpu)]
 pub(crate) use linear::nn;
 #[cfg(charmlp_arm_fpu)]
@@ -71,4 +72,42 @@ pub(crate) fn fma(a: f32, b: f32, c: f32) -> f32 {
         );
     }
     f32::from_bits(out)
+}
+
+/// `out[j] += Σᵢ x[i]·wt[j·k + i]` three rows at a time, `dot3(x, w0, k, acc)` giving
+/// `acc[r] + Σ x·w0[r·k..]` for the rows starting at `w0` (a Thumb-2 kernel: DSP or `mla`). The
+/// last one or two rows are the triple ending at row `n − 1`, whose first rows (already final)
+/// are summed from 0 and dropped; fewer than three rows in all go to the reference.
+#[cfg(charmlp_arm_fpu)]
+#[inline(always)]
+fn by_triples(
+    x: &[i8],
+    wt: &[i8],
+    out: &mut [i32],
+    dot3: impl Fn(&[i8], &[i8], usize, [i32; 3]) -> [i32; 3],
+) {
+    let (k, n) = (x.len(), out.len());
+    if k == 0 {
+        return;
+    }
+    if n < 3 {
+        crate::scalar::matvec_i8(x, wt, out);
+        return;
+    }
+    let mut j = 0;
+    while j + 3 <= n {
+        let a = dot3(x, &wt[j * k..], k, [out[j], out[j + 1], out[j + 2]]);
+        // Stores by name: a loop here becomes a `memcpy` call.
+        (out[j], out[j + 1], out[j + 2]) = (a[0], a[1], a[2]);
+        j += 3;
+    }
+    let b = n - 3;
+    match n - j {
+        1 => out[b + 2] = dot3(x, &wt[b * k..], k, [0, 0, out[b + 2]])[2],
+        2 => {
+            let a = dot3(x, &wt[b * k..], k, [0, out[b + 1], out[b + 2]]);
+            (out[b + 1], out[b + 2]) = (a[1], a[2]);
+        }
+        _ => {}
+    }
 }

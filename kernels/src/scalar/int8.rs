@@ -67,6 +67,19 @@ pub const fn mul_hi_32(v: i32, m: i32) -> i32 {
         .wrapping_add(c1 as i32 + c2 as i32)
 }
 
+/// [`mul_hi`] as the target computes it best: [`mul_hi_32`] on ARMv6-M, one multiply elsewhere.
+#[inline(always)]
+pub(crate) const fn mul_hi_target(v: i32, m: i32) -> i32 {
+    #[cfg(charmlp_armv6m)]
+    {
+        mul_hi_32(v, m)
+    }
+    #[cfg(not(charmlp_armv6m))]
+    {
+        mul_hi(v, m)
+    }
+}
+
 /// [`requantize`] from the high word of the product: for `s ≥ 33` the rounding term has no low
 /// word, so `(v·m + 2^(s−1)) >> s = (hi + 2^(s−33)) >> (s − 32)` with `hi = (v·m) >> 32`
 /// (`|hi| ≤ 2³⁰`, no overflow). Only for `33 ≤ s ≤ 62`.
@@ -92,14 +105,9 @@ pub fn requantize_lut_i8(acc: &[i32], m: &[u8], s: u32, lim: i32, lut: &[i8], ou
     let items = out.iter_mut().zip(acc).zip(m.chunks_exact(4));
     let mj = |mb: &[u8]| i32::from_le_bytes([mb[0], mb[1], mb[2], mb[3]]);
     if s >= 33 {
-        // `crate::requantize_clamp`'s high-word case, its constants out of the loop.
-        let (round, shift) = (1i32 << (s - 33), s - 32);
+        // `crate::requantize_clamp`'s high-word case, the test on `s` out of the loop.
         for ((o, &a), mb) in items {
-            #[cfg(charmlp_armv6m)]
-            let hi = mul_hi_32(a, mj(mb));
-            #[cfg(not(charmlp_armv6m))]
-            let hi = mul_hi(a, mj(mb));
-            *o = look(((hi + round) >> shift).clamp(-lim, lim));
+            *o = look(requantize_hi(mul_hi_target(a, mj(mb)), s).clamp(-lim, lim));
         }
     } else {
         for ((o, &a), mb) in items {

@@ -16,7 +16,7 @@ mod add;
 mod embed;
 pub(crate) mod exp;
 mod fma;
-mod int8;
+pub(crate) mod int8;
 mod matmul;
 mod sgd;
 mod softmax;

@@ -8,54 +8,33 @@
 
 use core::arch::x86_64::*;
 
-/// `Σ` over 16-value chunks of `x` and one row, as 8 int32 lanes: the `full` whole chunks, then
-/// the tail against `xtail` (x's last `k − 16·full` values, zero-padded). The tail's 16 weight
-/// bytes are read from the row when they stay inside `wt` (bytes past the row meet zeros of
-/// `xtail`, so they add 0), else from a zero-padded copy.
+/// Where a row's last, partial chunk of `N` weight bytes (from `start`) is read: in `wt` when
+/// all `N` bytes lie inside it (the bytes past the row meet the zero padding of `x`'s tail, so
+/// they add 0), else in `buf`, zeroed, which takes the row's last `rest` bytes.
 #[inline(always)]
-unsafe fn row_sum(x: &[i8], wt: &[i8], at: usize, full: usize, xtail: Option<__m256i>) -> __m256i {
-    let row = wt.as_ptr().add(at);
-    let mut acc = _mm256_setzero_si256();
-    for c in 0..full {
-        let xv = _mm256_cvtepi8_epi16(_mm_loadu_si128(x.as_ptr().add(16 * c).cast()));
-        let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(row.add(16 * c).cast()));
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(xv, wv));
-    }
-    if let Some(xt) = xtail {
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(xt, tail_chunk(x, wt, at, full)));
-    }
-    acc
-}
-
-/// The weights' tail chunk of the row at `at`: 16 bytes from the row when they stay inside `wt`
-/// (bytes past the row meet zeros of `xtail`), else a zero-padded copy.
-#[inline(always)]
-unsafe fn tail_chunk(x: &[i8], wt: &[i8], at: usize, full: usize) -> __m256i {
-    let start = at + 16 * full;
-    let wv = if start + 16 <= wt.len() {
-        _mm_loadu_si128(wt.as_ptr().add(start).cast())
+fn tail_ptr<const N: usize>(wt: &[i8], start: usize, rest: usize, buf: &mut [i8; N]) -> *const i8 {
+    if start + N <= wt.len() {
+        wt[start..].as_ptr()
     } else {
-        let mut buf = [0i8; 16];
-        let rest = x.len() - 16 * full;
         buf[..rest].copy_from_slice(&wt[start..start + rest]);
-        _mm_loadu_si128(buf.as_ptr().cast())
-    };
-    _mm256_cvtepi8_epi16(wv)
+        buf.as_ptr()
+    }
 }
 
-/// [`row_sum`] of the four rows at `at`, `at + k`, `at + 2k`, `at + 3k`: each chunk of `x` is
-/// sign-extended once for the four.
+/// `Σ` over 16-value chunks of `x` and the `R` rows at `at`, `at + k`, …, as 8 int32 lanes per
+/// row: the `full` whole chunks (each chunk of `x` sign-extended once for the `R` rows), then
+/// the tail against `xtail` (x's last `k − 16·full` values, zero-padded).
 #[inline(always)]
-unsafe fn rows4_sum(
+unsafe fn rows_sum<const R: usize>(
     x: &[i8],
     wt: &[i8],
     at: usize,
     full: usize,
     xtail: Option<__m256i>,
-) -> [__m256i; 4] {
+) -> [__m256i; R] {
     let k = x.len();
     let row = wt.as_ptr().add(at);
-    let mut acc = [_mm256_setzero_si256(); 4];
+    let mut acc = [_mm256_setzero_si256(); R];
     for c in 0..full {
         let xv = _mm256_cvtepi8_epi16(_mm_loadu_si128(x.as_ptr().add(16 * c).cast()));
         for (r, a) in acc.iter_mut().enumerate() {
@@ -64,29 +43,58 @@ unsafe fn rows4_sum(
         }
     }
     if let Some(xt) = xtail {
+        let mut buf = [0i8; 16];
         for (r, a) in acc.iter_mut().enumerate() {
-            let wv = tail_chunk(x, wt, at + r * k, full);
+            let p = tail_ptr(wt, at + r * k + 16 * full, k - 16 * full, &mut buf);
+            let wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(p.cast()));
             *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xt, wv));
         }
     }
     acc
 }
 
-/// Runs [`matvec_i8`] if `k`'s path is AVX2 or AVX-512 (and the lengths fit); `false` otherwise.
+/// The int8 matrix-vector kernels of this module.
+enum Matvec {
+    /// [`matvec_i8`].
+    Avx2,
+    /// [`matvec_i8_vnni`].
+    Vnni,
+}
+
+/// The kernel `k` runs: VNNI on the AVX-512 path where the CPU has it, else AVX2 on both x86
+/// paths (AVX-512F is detected together with AVX2); `None` for the other paths.
+fn matvec_for(k: crate::Kernels) -> Option<Matvec> {
+    match k.path() {
+        crate::Path::Avx512 if vnni() => Some(Matvec::Vnni),
+        crate::Path::Avx2Fma | crate::Path::Avx512 => Some(Matvec::Avx2),
+        _ => None,
+    }
+}
+
+/// What [`crate::Kernels::int8_kernel`] reports for `k`.
+pub(crate) fn name(k: crate::Kernels) -> &'static str {
+    match matvec_for(k) {
+        Some(Matvec::Vnni) => "avx512-vnni vpdpbusd",
+        Some(Matvec::Avx2) => "avx2 vpmaddwd",
+        None => "reference",
+    }
+}
+
+/// Runs the kernel [`matvec_for`] picks for `k` (when the lengths fit); `false` if none.
 pub(crate) fn run(k: crate::Kernels, x: &[i8], wt: &[i8], out: &mut [i32]) -> bool {
-    if !matches!(k.path(), crate::Path::Avx2Fma | crate::Path::Avx512)
-        || wt.len() < out.len() * x.len()
-    {
+    if wt.len() < out.len() * x.len() {
         return false;
     }
-    // SAFETY: both paths are only constructed on CPUs with AVX2 (`Path::is_supported`; AVX-512F
-    // is detected together with AVX2), VNNI is checked here, and `wt` holds
-    // `out.len()·x.len()` values (checked above).
+    let Some(kernel) = matvec_for(k) else {
+        return false;
+    };
+    // SAFETY: `matvec_for` picks a kernel only on paths constructed on CPUs with AVX2
+    // (`Path::is_supported`; AVX-512F is detected together with AVX2), VNNI only where the CPU
+    // has it, and `wt` holds `out.len()·x.len()` values (checked above).
     unsafe {
-        if k.path() == crate::Path::Avx512 && vnni() {
-            matvec_i8_vnni(x, wt, out);
-        } else {
-            matvec_i8(x, wt, out);
+        match kernel {
+            Matvec::Vnni => matvec_i8_vnni(x, wt, out),
+            Matvec::Avx2 => matvec_i8(x, wt, out),
         }
     }
     true
@@ -109,7 +117,7 @@ pub(crate) unsafe fn matvec_i8(x: &[i8], wt: &[i8], out: &mut [i32]) {
     });
     let mut j = 0;
     while j + 4 <= n {
-        let [a0, a1, a2, a3] = rows4_sum(x, wt, j * k, full, xtail);
+        let [a0, a1, a2, a3] = rows_sum::<4>(x, wt, j * k, full, xtail);
         // [Σa, Σb, Σc, Σd] of the four rows' 8 lanes each.
         let s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
         let s = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
@@ -118,7 +126,7 @@ pub(crate) unsafe fn matvec_i8(x: &[i8], wt: &[i8], out: &mut [i32]) {
         j += 4;
     }
     while j < n {
-        let acc = row_sum(x, wt, j * k, full, xtail);
+        let [acc] = rows_sum::<1>(x, wt, j * k, full, xtail);
         let s = _mm_add_epi32(
             _mm256_castsi256_si128(acc),
             _mm256_extracti128_si256(acc, 1),
@@ -157,17 +165,7 @@ pub(crate) unsafe fn matvec_i8_vnni(x: &[i8], wt: &[i8], out: &mut [i32]) {
         _mm512_loadu_si512(xt.as_ptr().cast()),
         _mm512_loadu_si512(ct.as_ptr().cast()),
     );
-    // The row's tail chunk: 64 bytes from `wt` when they stay inside it, else a padded copy.
-    let tail_w = |at: usize| {
-        let start = at + 64 * full;
-        if start + 64 <= wt.len() {
-            _mm512_loadu_si512(wt.as_ptr().add(start).cast())
-        } else {
-            let mut buf = [0i8; 64];
-            buf[..rest].copy_from_slice(&wt[start..start + rest]);
-            _mm512_loadu_si512(buf.as_ptr().cast())
-        }
-    };
+    let mut buf = [0i8; 64];
     let mut j = 0;
     while j < n {
         let rows = (n - j).min(4);
@@ -183,7 +181,8 @@ pub(crate) unsafe fn matvec_i8_vnni(x: &[i8], wt: &[i8], out: &mut [i32]) {
         }
         if rest > 0 {
             for r in 0..rows {
-                let w = tail_w((j + r) * k);
+                let p = tail_ptr(wt, (j + r) * k + 64 * full, rest, &mut buf);
+                let w = _mm512_loadu_si512(p.cast());
                 acc[r] = _mm512_dpbusd_epi32(acc[r], xt, w);
                 off[r] = _mm512_dpbusd_epi32(off[r], ct, w);
             }
@@ -198,7 +197,7 @@ pub(crate) unsafe fn matvec_i8_vnni(x: &[i8], wt: &[i8], out: &mut [i32]) {
 }
 
 /// Whether the CPU has AVX-512 VNNI (at run time with `std`, else as compiled).
-pub(crate) fn vnni() -> bool {
+fn vnni() -> bool {
     #[cfg(feature = "std")]
     {
         std::arch::is_x86_feature_detected!("avx512vnni")
