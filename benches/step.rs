@@ -127,7 +127,8 @@ fn sample(c: &mut Criterion) {
 }
 
 /// Many names in lockstep (`sample_many`, 32 names per forward pass, with the per-position
-/// table): time per sampled symbol, one thread.
+/// table): time per sampled symbol, one thread; without and with the memo of contexts already
+/// seen (2 048 names per call, as the CLI's smallest task).
 fn sample_batched(c: &mut Criterion) {
     use charmlp::sample::sample_many;
     use charmlp::table::{TableView, compute_table, table_len};
@@ -138,36 +139,48 @@ fn sample_batched(c: &mut Criterion) {
     compute_table(Kernels::best(), &pb.view(), &mut t).unwrap();
     let table = TableView::new(P::SHAPE, &t).unwrap();
     for k in Kernels::all_supported().filter(|k| k.path() != charmlp::Path::Scalar) {
-        // Symbols drawn per call: the characters and one end marker per name.
-        let names = 256;
-        let run = || {
-            sample_many(
-                pb.view(),
-                vb.view(),
-                k,
-                Some(table),
-                1,
-                SampleConfig::default(),
-                "",
-                0,
-                names,
-                32,
-            )
-            .unwrap()
-        };
-        let symbols: usize = run().iter().map(|n| n.chars().count() + 1).sum();
-        g.bench_function(format!("runtime/{}", k.path().name()), |b| {
-            b.iter(|| black_box(run()))
-        });
-        let ns = best_ns_for(Duration::from_millis(600), || {
-            black_box(run());
-        });
-        SUMMARY.lock().unwrap().push((
-            "one sampled character, 32 names in flight, table",
-            k.path().name().to_string(),
-            ns / symbols as f64,
-            ns / symbols as f64,
-        ));
+        for (memo, names, what) in [
+            (
+                false,
+                256,
+                "one sampled character, 32 names in flight, table",
+            ),
+            (true, 2048, "the same with the memo of contexts"),
+        ] {
+            let run = || {
+                sample_many(
+                    pb.view(),
+                    vb.view(),
+                    k,
+                    Some(table),
+                    1,
+                    SampleConfig::default(),
+                    "",
+                    0,
+                    names,
+                    32,
+                    memo,
+                )
+                .unwrap()
+            };
+            // Symbols drawn per call: the characters and one end marker per name.
+            let symbols: usize = run().iter().map(|n| n.chars().count() + 1).sum();
+            let id = format!(
+                "runtime/{}{}",
+                k.path().name(),
+                if memo { "/memo" } else { "" }
+            );
+            g.bench_function(id, |b| b.iter(|| black_box(run())));
+            let ns = best_ns_for(Duration::from_millis(600), || {
+                black_box(run());
+            });
+            SUMMARY.lock().unwrap().push((
+                what,
+                k.path().name().to_string(),
+                ns / symbols as f64,
+                ns / symbols as f64,
+            ));
+        }
     }
     g.finish();
 }

@@ -122,9 +122,18 @@ pub fn backward_sgd(
     let ctx = &ctx[..n * s.block()];
     let mut c = p.c_mut();
     let table = c.as_mut_slice();
+    // Positions already summed into an earlier occurrence of their symbol: a bitset for the
+    // first `TRACKED` positions (32 bytes of stack), a search for any beyond.
+    const TRACKED: usize = 256;
+    let mut done = [0u64; TRACKED / 64];
     for t in 0..ctx.len() {
         let sym = ctx[t];
-        if ctx[..t].contains(&sym) {
+        let repeated = if t < TRACKED {
+            done[t / 64] >> (t % 64) & 1 == 1
+        } else {
+            ctx[..t].contains(&sym)
+        };
+        if repeated {
             continue;
         }
         let (head, tail) = d.split_at_mut((t + 1) * e);
@@ -134,6 +143,9 @@ pub fn backward_sgd(
         }
         for (t2, &c2) in ctx.iter().enumerate().skip(t + 1) {
             if c2 == sym {
+                if t2 < TRACKED {
+                    done[t2 / 64] |= 1 << (t2 % 64);
+                }
                 let off = (t2 - t - 1) * e;
                 for (a, &g) in acc.iter_mut().zip(&tail[off..off + e]) {
                     *a += g;

@@ -490,14 +490,23 @@ fn draw(
     let sum = k
         .softmax_unnormalized(logits, inv_temp, weights)
         .map_err(|_| SampleError::Context)?;
-    // Draw u ∈ [0, 1) with 24 bits, scale it by S, then walk the cumulative sum.
+    walk(weights, sum, rng)
+}
+
+/// The draw from unnormalized weights `e` and their sum `S`: `u ∈ [0, 1)` with 24 bits,
+/// scaled by `S`, then the first index where the cumulative sum exceeds it.
+///
+/// The weights are `≥ 0` or NaN, so the sum is finite exactly when every weight is: one test
+/// of `S` stands for a test of each (a non-finite `S` also makes `u` non-finite, so the walk
+/// would have reached the bad weight).
+fn walk(weights: &[f32], sum: f32, rng: &mut Xoshiro128PlusPlus) -> Result<Index, SampleError> {
     let u = (rng.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0) * sum;
+    if !sum.is_finite() {
+        return Err(SampleError::NonFiniteWeights);
+    }
     let mut acc = 0.0f32;
     let mut last = None;
     for (i, &e) in weights.iter().enumerate() {
-        if !e.is_finite() {
-            return Err(SampleError::NonFiniteWeights);
-        }
         if e > 0.0 {
             acc += e;
             last = Some(i);
@@ -516,6 +525,11 @@ fn draw(
 /// lockstep (one batched forward pass per symbol instead of one per name), optionally with a
 /// per-position table and a prefix.
 ///
+/// With `memo`, a context's draw weights are computed once per call and reused whenever a name
+/// reaches that context again (the same bits: the model is a function of the context). The
+/// memo is dense over all `V^B` contexts and is used only where that fits in 16 MB (2.2 MB for
+/// the canonical model); otherwise `memo` changes nothing.
+///
 /// ```
 /// use charmlp::sample::{SampleArrays, sample_many};
 /// use charmlp::{Init, Kernels, Params, SampleConfig, Sampler, Vocab};
@@ -523,7 +537,7 @@ fn draw(
 /// let v = Vocab::<5>::from_symbols(".abcd".chars())?;
 /// let k = Kernels::best();
 /// let cfg = SampleConfig::default();
-/// let batched = sample_many(p.view(), v.view(), k, None, 7, cfg, "", 0, 30, 8)?;
+/// let batched = sample_many(p.view(), v.view(), k, None, 7, cfg, "", 0, 30, 8, true)?;
 /// let mut one = Sampler::new(p.view(), v.view(), k, 7, cfg, SampleArrays::<5, 6, 8>::new())?;
 /// for name in &batched {
 ///     let mut s = String::new();
@@ -548,6 +562,7 @@ pub fn sample_many(
     first: u64,
     count: usize,
     rows: usize,
+    memo: bool,
 ) -> Result<std::vec::Vec<std::string::String>, SampleError> {
     use std::string::String;
     use std::vec::Vec;
@@ -600,6 +615,16 @@ pub fn sample_many(
     );
     let (mut hid, mut logits) = (std::vec![0.0f32; rows * h], std::vec![0.0f32; rows * v]);
     let mut weights = std::vec![0.0f32; v];
+    // The unnormalized softmax and its sum of each context computed this symbol (compacted:
+    // row `i` of the batch reads slot `src[i]`, or the memo when `src[i] == MEMO`).
+    let (mut probs, mut sums) = (std::vec![0.0f32; rows * v], std::vec![0.0f32; rows]);
+    let mut memo = if memo {
+        ContextMemo::<f32>::new(v, b, v)
+    } else {
+        None
+    };
+    const MEMO: usize = usize::MAX;
+    let (mut key, mut src) = (std::vec![0usize; rows], std::vec![0usize; rows]);
     let top_k = one.top_k;
     loop {
         // Fill the free rows with the next names (finishing at once those already at max_len).
@@ -615,62 +640,102 @@ pub fn sample_many(
         if live.is_empty() {
             break;
         }
-        let m = live.len();
+        // The contexts to compute: those the memo does not have yet (all, without a memo).
+        let mut m = 0;
         for (i, r) in live.iter().enumerate() {
-            ctx[i * b..(i + 1) * b].copy_from_slice(r.w.ctx());
+            let c = r.w.ctx();
+            if let Some(mm) = &memo {
+                key[i] = mm.key(c);
+                if mm.get(key[i]).is_some() {
+                    src[i] = MEMO;
+                    continue;
+                }
+            }
+            ctx[m * b..(m + 1) * b].copy_from_slice(c);
+            src[i] = m;
+            m += 1;
         }
-        match table {
-            Some(t) => {
-                // As `forward_table`, row by row for the sums, then tanh and layer 2 over the
-                // whole batch (the same operations on each element).
-                let bad = |_| SampleError::Context;
-                for i in 0..m {
-                    let hi = &mut hid[i * h..(i + 1) * h];
-                    for (pos, &c) in ctx[i * b..(i + 1) * b].iter().enumerate() {
-                        let row = t.row(pos, usize::from(c)).ok_or(SampleError::Context)?;
-                        if pos == 0 {
-                            kernels.add(params.b1(), row, hi).map_err(bad)?;
-                        } else {
-                            kernels.add_assign(hi, row).map_err(bad)?;
+        if m > 0 {
+            match table {
+                Some(t) => {
+                    // As `forward_table`, row by row for the sums, then tanh and layer 2 over the
+                    // whole batch (the same operations on each element).
+                    let bad = |_| SampleError::Context;
+                    for i in 0..m {
+                        let hi = &mut hid[i * h..(i + 1) * h];
+                        for (pos, &c) in ctx[i * b..(i + 1) * b].iter().enumerate() {
+                            let row = t.row(pos, usize::from(c)).ok_or(SampleError::Context)?;
+                            if pos == 0 {
+                                kernels.add(params.b1(), row, hi).map_err(bad)?;
+                            } else {
+                                kernels.add_assign(hi, row).map_err(bad)?;
+                            }
                         }
                     }
+                    kernels.tanh(&mut hid[..m * h]);
+                    kernels
+                        .linear(
+                            Mat::new(&hid[..m * h], m, h).map_err(bad)?,
+                            params.w2(),
+                            params.b2(),
+                            charmlp_kernels::MatMut::new(&mut logits[..m * v], m, v)
+                                .map_err(bad)?,
+                        )
+                        .map_err(bad)?;
                 }
-                kernels.tanh(&mut hid[..m * h]);
-                kernels
-                    .linear(
-                        Mat::new(&hid[..m * h], m, h).map_err(bad)?,
-                        params.w2(),
-                        params.b2(),
-                        charmlp_kernels::MatMut::new(&mut logits[..m * v], m, v).map_err(bad)?,
+                None => {
+                    forward(
+                        kernels,
+                        &params,
+                        &ctx[..m * b],
+                        Activations {
+                            emb: &mut emb,
+                            h: &mut hid,
+                            logits: &mut logits,
+                        },
                     )
-                    .map_err(bad)?;
+                    .map_err(|_| SampleError::Context)?;
+                }
             }
-            None => {
-                forward(
-                    kernels,
-                    &params,
-                    &ctx[..m * b],
-                    Activations {
-                        emb: &mut emb,
-                        h: &mut hid,
-                        logits: &mut logits,
-                    },
+            for row in logits[..m * v].chunks_exact_mut(v) {
+                // A fold without an early exit, so that it vectorizes.
+                if row[..used]
+                    .iter()
+                    .fold(false, |bad, l| bad | !l.is_finite())
+                {
+                    return Err(SampleError::NonFiniteWeights);
+                }
+                row[used..].fill(f32::NEG_INFINITY);
+                if top_k < used {
+                    keep_top_k(row, top_k, &mut weights);
+                }
+            }
+            // The bits of `draw`'s softmax row by row (`softmax_unnormalized_rows`).
+            let bad = |_| SampleError::Context;
+            kernels
+                .softmax_unnormalized_rows(
+                    Mat::new(&logits[..m * v], m, v).map_err(bad)?,
+                    one.inv_temp,
+                    charmlp_kernels::MatMut::new(&mut probs[..m * v], m, v).map_err(bad)?,
+                    &mut sums[..m],
                 )
-                .map_err(|_| SampleError::Context)?;
+                .map_err(bad)?;
+            if let Some(mm) = &mut memo {
+                for (&k, &j) in key.iter().zip(&src).take(live.len()) {
+                    if j != MEMO {
+                        mm.store(k, &probs[j * v..(j + 1) * v], sums[j]);
+                    }
+                }
             }
         }
         let mut i = 0;
         while i < live.len() {
-            let row = &mut logits[i * v..(i + 1) * v];
-            if !row[..used].iter().all(|l| l.is_finite()) {
-                return Err(SampleError::NonFiniteWeights);
-            }
-            row[used..].fill(f32::NEG_INFINITY);
-            if top_k < used {
-                keep_top_k(row, top_k, &mut weights);
-            }
             let r = &mut live[i];
-            let ix = draw(kernels, row, &mut weights, one.inv_temp, &mut r.rng)?;
+            let (w, sum) = match (&memo, src[i]) {
+                (Some(mm), MEMO) => mm.get(key[i]).ok_or(SampleError::Context)?,
+                (_, j) => (&probs[j * v..(j + 1) * v], sums[j]),
+            };
+            let ix = walk(w, sum, &mut r.rng)?;
             let finished = if ix == 0 {
                 true
             } else {
@@ -685,10 +750,10 @@ pub fn sample_many(
             };
             if finished {
                 let r = live.swap_remove(i);
-                // The row that moved into slot `i` has its logits in slot `live.len()`.
+                // The row that moved into slot `i` takes its weights' place along.
                 let moved = live.len();
                 if i < moved {
-                    logits.copy_within(moved * v..(moved + 1) * v, i * v);
+                    (key[i], src[i]) = (key[moved], src[moved]);
                 }
                 done[(r.name - first) as usize] = Some(r.out);
             } else {
@@ -697,6 +762,63 @@ pub fn sample_many(
         }
     }
     Ok(done.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+/// The draw weights (after the temperature and the top-k mask) and their sum of every context
+/// one batched call has computed ([`sample_many`], [`crate::int8::QuantSampler::names_prefixed`]):
+/// the model is a function of the context, so a context seen again (every name's first one,
+/// common prefixes) needs no forward pass — the same bits as computing it. Dense, indexed by the
+/// context read as a number in base `V`, and only when all `V^B` contexts fit in
+/// [`ContextMemo::MAX_BYTES`] (2.2 MB for the canonical model); allocated zeroed, so the pages
+/// of contexts never seen are never touched.
+#[cfg(feature = "std")]
+pub(crate) struct ContextMemo<T> {
+    v: usize,
+    width: usize,
+    weights: std::vec::Vec<T>,
+    sums: std::vec::Vec<T>,
+    have: std::vec::Vec<bool>,
+}
+
+#[cfg(feature = "std")]
+impl<T: Copy + Default> ContextMemo<T> {
+    /// The largest memo, in bytes: the weights, sum and flag of every context.
+    pub(crate) const MAX_BYTES: usize = 16 << 20;
+
+    /// A memo for `V^b` contexts of `width` weights each, or `None` if it would not fit.
+    pub(crate) fn new(v: usize, b: usize, width: usize) -> Option<Self> {
+        let n = v.checked_pow(u32::try_from(b).ok()?)?;
+        let bytes = n.checked_mul(size_of::<T>() * (width + 1) + 1)?;
+        (bytes <= Self::MAX_BYTES).then(|| ContextMemo {
+            v,
+            width,
+            weights: std::vec![T::default(); n * width],
+            sums: std::vec![T::default(); n],
+            have: std::vec![false; n],
+        })
+    }
+
+    /// The context's index: `((c₀·V + c₁)·V + …)`.
+    pub(crate) fn key(&self, ctx: &[Index]) -> usize {
+        ctx.iter().fold(0, |k, &c| k * self.v + usize::from(c))
+    }
+
+    /// The weights and sum stored for context `k`, if any.
+    pub(crate) fn get(&self, k: usize) -> Option<(&[T], T)> {
+        self.have[k].then(|| {
+            (
+                &self.weights[k * self.width..(k + 1) * self.width],
+                self.sums[k],
+            )
+        })
+    }
+
+    /// Stores context `k`'s weights (`width` of them) and sum.
+    pub(crate) fn store(&mut self, k: usize, w: &[T], sum: T) {
+        self.weights[k * self.width..(k + 1) * self.width].copy_from_slice(w);
+        self.sums[k] = sum;
+        self.have[k] = true;
+    }
 }
 
 fn keep_top_k(logits: &mut [f32], k: usize, mark: &mut [f32]) {

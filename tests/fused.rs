@@ -35,6 +35,8 @@ fn the_fused_step_is_gradients_then_sgd() {
         (7, 2, 3, 5, 9),
         (2, 1, 1, 1, 1),
         (40, 5, 4, 33, 17),
+        // 400 context positions: past the 256 whose repeats a bitset tracks.
+        (30, 4, 3, 8, 100),
     ] {
         let s = Shape::new(v, b, e, h).unwrap();
         for k in Kernels::all_supported() {

@@ -126,6 +126,42 @@ fn every_path_samples_the_same_names() {
     }
 }
 
+/// Many names at once, with and without the memo of contexts, on every path, with a prefix and
+/// top-k: the names `name_prefixed` gives one by one.
+#[test]
+fn names_prefixed_are_the_single_names_with_or_without_the_memo() {
+    let (_, q) = quantized();
+    let q = QuantView::parse(&q).unwrap();
+    let vocab = VocabBuf::from_symbols(q.vocab_str().chars()).unwrap();
+    let cfg = SampleConfig {
+        temperature: 0.8,
+        top_k: Some(6),
+        max_len: 10,
+    };
+    for k in Kernels::all_supported() {
+        let s = QuantSampler::new(q, vocab.view(), k, 9, cfg).unwrap();
+        let mut scratch = QuantVecs::new(q.shape());
+        for prefix in ["", "ma"] {
+            let want: Vec<String> = (100..700)
+                .map(|i| {
+                    let mut name = String::new();
+                    s.name_prefixed(i, prefix, &mut scratch.view(), |c| name.push(c))
+                        .unwrap();
+                    name
+                })
+                .collect();
+            for memo in [false, true] {
+                let got = s.names_prefixed(100, 600, prefix, memo).unwrap();
+                assert_eq!(got, want, "{} prefix {prefix:?} memo {memo}", k.path());
+            }
+        }
+        assert_eq!(
+            s.names_prefixed(0, 3, "k.", true),
+            Err(charmlp::SampleError::Symbol('.'))
+        );
+    }
+}
+
 /// A prefix fills the context and is emitted first; the draws after it follow the context the
 /// prefix leaves, from the name's own stream: "ka" then what the window "ka" predicts.
 #[test]

@@ -337,6 +337,27 @@ fn nan_weights_are_an_error_not_a_panic_or_hang() {
     }
 }
 
+/// The batched sampler reports poisoned weights the same way, with and without its memo.
+#[test]
+fn batched_nan_weights_are_an_error() {
+    use charmlp::sample::sample_many;
+    let v = vocab();
+    for k in Kernels::all_supported() {
+        for memo in [false, true] {
+            let mut p = params(1);
+            p.w2[4][3] = f32::NAN;
+            let c = cfg(1.0, None, 50);
+            let r = sample_many(p.view(), v.view(), k, None, 1, c, "", 0, 20, 8, memo);
+            assert_eq!(
+                r,
+                Err(SampleError::NonFiniteWeights),
+                "{} memo {memo}",
+                k.path()
+            );
+        }
+    }
+}
+
 #[test]
 fn infinite_weights_are_an_error() {
     let v = vocab();
@@ -546,15 +567,29 @@ fn batched_names_are_the_single_samplers_names() {
                 .collect();
             for rows in [1, 3, 32] {
                 for tab in [None, Some(table)] {
-                    let got = sample_many(p.view(), v.view(), k, tab, 11, c, prefix, 5, 40, rows)
+                    for memo in [false, true] {
+                        let got = sample_many(
+                            p.view(),
+                            v.view(),
+                            k,
+                            tab,
+                            11,
+                            c,
+                            prefix,
+                            5,
+                            40,
+                            rows,
+                            memo,
+                        )
                         .unwrap();
-                    assert_eq!(
-                        got,
-                        want,
-                        "{} rows {rows} table {}",
-                        k.path(),
-                        tab.is_some()
-                    );
+                        assert_eq!(
+                            got,
+                            want,
+                            "{} rows {rows} table {} memo {memo}",
+                            k.path(),
+                            tab.is_some()
+                        );
+                    }
                 }
             }
         }

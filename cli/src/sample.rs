@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use charmlp::data::LoadOptions;
-use charmlp::int8::{QuantSampler, QuantVecs, QuantView};
+use charmlp::int8::{QuantSampler, QuantView};
 use charmlp::sample::SampleVecs;
 use charmlp::table::{TableView, table_len};
 use charmlp::weights::TableFile;
@@ -61,7 +61,8 @@ struct ModelArgs {
 
 /// Names sampled in lockstep by one thread (rows of one batched forward pass).
 const ROWS: usize = 32;
-/// Names per parallel task.
+/// Names per parallel task, at least: with `count` names, about four tasks per thread, so that
+/// each task's memo of contexts (built per task) is reused many times.
 const CHUNK: usize = 2048;
 
 /// The largest per-position table computed in memory.
@@ -76,6 +77,10 @@ pub struct SampleArgs {
     /// Names to sample.
     #[arg(long, default_value_t = 20)]
     count: usize,
+    /// Compute every symbol's forward pass, without the memo of contexts already seen (the
+    /// same results, slower; for measuring).
+    #[arg(long)]
+    no_memo: bool,
     /// Seed of the sampler's `Xoshiro128PlusPlus`.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -196,6 +201,7 @@ impl Model {
         cfg: SampleConfig,
         prefix: &str,
         count: usize,
+        memo: bool,
     ) -> Result<Vec<String>, RunError> {
         use rayon::prelude::*;
         let w = self.weights();
@@ -207,11 +213,7 @@ impl Model {
             Some(t) => Some(TableView::new(w.shape(), t)?),
             None => None,
         };
-        let chunks: Vec<(u64, usize)> = (0..count)
-            .step_by(CHUNK)
-            .map(|at| (at as u64, CHUNK.min(count - at)))
-            .collect();
-        let parts: Result<Vec<Vec<String>>, charmlp::SampleError> = chunks
+        let parts: Result<Vec<Vec<String>>, charmlp::SampleError> = chunks(count)
             .par_iter()
             .map(|&(first, n)| {
                 charmlp::sample::sample_many(
@@ -225,6 +227,7 @@ impl Model {
                     first,
                     n,
                     ROWS,
+                    memo,
                 )
             })
             .collect();
@@ -261,6 +264,16 @@ fn stdout_err(err: io::Error) -> RunError {
 
 /// Names `0..count` of an int8 file (`charmlp convert --quantize int8`), on every core: the
 /// integer sampler, whose names equal the firmware's for the same file and settings.
+/// The parallel tasks for names `0..count`: (first name, names), about four per thread and at
+/// least [`CHUNK`] names each.
+fn chunks(count: usize) -> Vec<(u64, usize)> {
+    let chunk = count.div_ceil(4 * rayon::current_num_threads()).max(CHUNK);
+    (0..count)
+        .step_by(chunk)
+        .map(|at| (at as u64, chunk.min(count - at)))
+        .collect()
+}
+
 fn sample_int8(a: &SampleArgs, bytes: &[u8], cfg: SampleConfig) -> Result<Vec<String>, RunError> {
     use rayon::prelude::*;
     let m = &a.model;
@@ -294,22 +307,9 @@ fn sample_int8(a: &SampleArgs, bytes: &[u8], cfg: SampleConfig) -> Result<Vec<St
     if let Some(t) = &table {
         s = s.with_table(t)?;
     }
-    let chunks: Vec<(u64, usize)> = (0..a.count)
-        .step_by(CHUNK)
-        .map(|at| (at as u64, CHUNK.min(a.count - at)))
-        .collect();
-    let parts: Result<Vec<Vec<String>>, charmlp::SampleError> = chunks
+    let parts: Result<Vec<Vec<String>>, charmlp::SampleError> = chunks(a.count)
         .par_iter()
-        .map(|&(first, n)| {
-            let mut scratch = QuantVecs::new(q.shape());
-            (first..first + n as u64)
-                .map(|i| {
-                    let mut name = String::new();
-                    s.name_prefixed(i, &a.prefix, &mut scratch.view(), |c| name.push(c))?;
-                    Ok(name)
-                })
-                .collect()
-        })
+        .map(|&(first, n)| s.names_prefixed(first, n, &a.prefix, !a.no_memo))
         .collect();
     Ok(parts?.into_iter().flatten().collect())
 }
@@ -345,7 +345,7 @@ fn run(a: &SampleArgs) -> Result<(), RunError> {
         // Validates the settings and the prefix before any thread starts.
         let mut probe = m.sampler(a.seed, cfg)?;
         probe.sample_prefixed(&a.prefix, |_| {})?;
-        m.sample_many(a.seed, cfg, &a.prefix, a.count)?
+        m.sample_many(a.seed, cfg, &a.prefix, a.count, !a.no_memo)?
     };
     let tags = corpus.as_ref().map(|c| tag_names(&names, c));
     let mut out = BufWriter::new(io::stdout().lock());

@@ -354,6 +354,19 @@ fn small_things_are_right() {
         String::from_utf8_lossy(&o.stderr)
     );
     let weights = out.join("weights.bin");
+    // The memo of contexts changes nothing: the same names with and without it (and without
+    // the table), over more names than one task takes.
+    let names = |extra: &[&str]| {
+        let mut args = vec!["sample", "--weights", s(&weights), "--count", "5000"];
+        args.extend_from_slice(extra);
+        let o = charmlp(&args);
+        ok(&o);
+        o.stdout
+    };
+    let with_memo = names(&[]);
+    assert_eq!(with_memo, names(&["--no-memo"]));
+    assert_eq!(with_memo, names(&["--no-memo", "--no-table"]));
+    assert_eq!(String::from_utf8(with_memo).unwrap().lines().count(), 5000);
     // --temperature 1e-45: the value as given, not 46 decimals.
     let o = charmlp(&["sample", "--weights", s(&weights), "--temperature", "1e-45"]);
     refused(&o, &["1e-45"]);

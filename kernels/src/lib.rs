@@ -547,7 +547,7 @@ impl Kernels {
             cortex_m::add(a, x, y);
             return Ok(());
         }
-        scalar::add(a, x, y);
+        simd_or!(simd::add(self, Some(a), x, y), scalar::add(a, x, y));
         Ok(())
     }
 
@@ -562,7 +562,7 @@ impl Kernels {
             cortex_m::add_assign(y, x);
             return Ok(());
         }
-        scalar::add_assign(y, x);
+        simd_or!(simd::add(self, None, x, y), scalar::add_assign(y, x));
         Ok(())
     }
 
@@ -714,6 +714,37 @@ impl Kernels {
             return Ok(sum);
         }
         Ok(scalar::softmax_unnormalized(logits, inv_temp, out))
+    }
+
+    /// [`Kernels::softmax_unnormalized`] on every row of `logits` (`m×v`): row `r` of `out`
+    /// gets its exponentials and `sums[r]` their sum — the bits of calling it row by row, in
+    /// less time (the SIMD paths add several rows' sums side by side; each sum is a chain of
+    /// dependent additions).
+    ///
+    /// # Errors
+    /// [`KernelError::Shape`] unless `out` has the shape of `logits` and `sums` one value per
+    /// row; nothing is written then.
+    pub fn softmax_unnormalized_rows(
+        self,
+        logits: Mat<'_>,
+        inv_temp: f32,
+        mut out: MatMut<'_>,
+        sums: &mut [f32],
+    ) -> Result<(), KernelError> {
+        let (m, v) = (logits.rows(), logits.cols());
+        expect_dim("rows of out (= rows of logits)", m, out.rows())?;
+        expect_dim("columns of out (= columns of logits)", v, out.cols())?;
+        expect_dim("length of sums (= rows of logits)", m, sums.len())?;
+        let (x, o) = (logits.as_slice(), out.as_mut_slice());
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        if simd::softmax_unnormalized_rows(self, (m, v), x, inv_temp, o, sums) {
+            return Ok(());
+        }
+        for (r, s) in sums.iter_mut().enumerate() {
+            let (row, orow) = (&x[r * v..(r + 1) * v], &mut o[r * v..(r + 1) * v]);
+            *s = self.softmax_unnormalized(row, inv_temp, orow)?;
+        }
+        Ok(())
     }
 
     /// Mean cross-entropy of the rows of `logits` (`m×v`) against `targets` (`m` classes), and,

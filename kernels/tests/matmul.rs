@@ -95,7 +95,16 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    (1usize..=37, 1usize..=70, 1usize..=70)
+    case_in(1..=37, 1..=70, 1..=70)
+}
+
+/// Cases with `m`, `k`, `n` drawn from the given ranges.
+fn case_in(
+    m: core::ops::RangeInclusive<usize>,
+    k: core::ops::RangeInclusive<usize>,
+    n: core::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = Case> {
+    (m, k, n)
         .prop_flat_map(|(m, k, n)| {
             (
                 Just((m, k, n)),
@@ -218,16 +227,47 @@ proptest! {
     /// Every path gives the scalar reference's bits.
     #[test]
     fn every_path_is_the_reference(c in case()) {
-        let want = run(Kernels::scalar(), &c);
+        every_path_matches(&c)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Long reductions too: `n` past `matmul_nt`'s 128-row panel chunks (the canonical
+    /// `demb`, `n` = 200), several column blocks of `k`.
+    #[test]
+    fn every_path_is_the_reference_for_long_reductions(c in case_in(1..=9, 1..=70, 100..=300)) {
+        every_path_matches(&c)?;
+    }
+}
+
+/// Every SIMD path's results are the scalar reference's bits for `c`.
+fn every_path_matches(c: &Case) -> Result<(), TestCaseError> {
+    {
+        let want = run(Kernels::scalar(), c);
         for kern in simd_paths() {
-            let got = run(kern, &c);
+            let got = run(kern, c);
             for ((g, w), name) in got.iter().zip(&want).zip(NAMES) {
                 if let Some(i) = first_difference(g, w) {
-                    prop_assert!(false, "{} {} m={} k={} n={} seg={}: [{}] = {:e}, scalar {:e}", kern.path().name(), name, c.m, c.k, c.n, c.seg, i, g[i], w[i]);
+                    prop_assert!(
+                        false,
+                        "{} {} m={} k={} n={} seg={}: [{}] = {:e}, scalar {:e}",
+                        kern.path().name(),
+                        name,
+                        c.m,
+                        c.k,
+                        c.n,
+                        c.seg,
+                        i,
+                        g[i],
+                        w[i]
+                    );
                 }
             }
         }
     }
+    Ok(())
 }
 
 /// The model's shapes (canonical forward, backward and sampling), checked against the exact

@@ -27,7 +27,7 @@
 //! rows adds `γ_{M−1}` and two roundings, so `|losŝ − loss| ≤ (V + 1)ε + (M + 4)ε·loss`.
 
 mod common;
-use charmlp_kernels::{KernelError, Kernels};
+use charmlp_kernels::{KernelError, Kernels, Mat, MatMut};
 use common::*;
 use proptest::prelude::*;
 
@@ -175,6 +175,59 @@ fn check_softmax<const V: usize>(rows: &[[f32; V]]) {
             }
         }
     }
+    // All rows at once: the bits of the scalar reference row by row, exponentials and sums.
+    let flat = rows.as_flattened();
+    let m = rows.len();
+    for temp in [0.5f32, 1.0, 2.0] {
+        let inv_temp = 1.0 / temp;
+        let (mut want, mut want_s) = (vec![0.0f32; m * V], vec![0.0f32; m]);
+        for ((row, w), s) in rows.iter().zip(want.chunks_exact_mut(V)).zip(&mut want_s) {
+            *s = Kernels::scalar()
+                .softmax_unnormalized(row, inv_temp, w)
+                .unwrap();
+        }
+        for k in all_paths() {
+            let (mut got, mut sums) = (vec![f32::NAN; m * V], vec![f32::NAN; m]);
+            k.softmax_unnormalized_rows(
+                Mat::new(flat, m, V).unwrap(),
+                inv_temp,
+                MatMut::new(&mut got, m, V).unwrap(),
+                &mut sums,
+            )
+            .unwrap();
+            let name = k.path().name();
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(same(*g, *w), "{name} rows: e[{i}] = {g:e} vs scalar {w:e}");
+            }
+            for (i, (g, w)) in sums.iter().zip(&want_s).enumerate() {
+                assert!(same(*g, *w), "{name} rows: S[{i}] = {g:e} vs scalar {w:e}");
+            }
+        }
+    }
+}
+
+/// `softmax_unnormalized_rows` with buffers of another shape: an error, nothing written.
+#[test]
+fn softmax_rows_of_another_shape_are_refused() {
+    let x = [0.5f32; 6];
+    for k in all_paths() {
+        let (mut out, mut sums) = ([7.0f32; 6], [7.0f32; 3]);
+        let r = k.softmax_unnormalized_rows(
+            Mat::new(&x, 2, 3).unwrap(),
+            1.0,
+            MatMut::new(&mut out, 2, 3).unwrap(),
+            &mut sums,
+        );
+        assert!(matches!(r, Err(KernelError::Shape { .. })), "{r:?}");
+        let r = k.softmax_unnormalized_rows(
+            Mat::new(&x, 2, 3).unwrap(),
+            1.0,
+            MatMut::new(&mut out, 3, 2).unwrap(),
+            &mut sums[..2],
+        );
+        assert!(matches!(r, Err(KernelError::Shape { .. })), "{r:?}");
+        assert_eq!((out, sums), ([7.0; 6], [7.0; 3]));
+    }
 }
 
 /// Logits uniform in ±scale for one of `scales`, and targets.
@@ -220,6 +273,8 @@ shape!(shape_1x27, 1, 27, 256);
 shape!(shape_7x3, 7, 3, 256);
 shape!(shape_5x65, 5, 65, 128);
 shape!(shape_3x1, 3, 1, 64);
+// Two blocks of the 8 rows whose sums run side by side, and three rows left over.
+shape!(shape_19x70, 19, 70, 64);
 
 /// xorshift64*, for the deterministic survey below.
 struct Rng(u64);

@@ -8,6 +8,8 @@ use rand_xoshiro::Xoshiro128PlusPlus;
 use super::arith::{TANH_LUT, TANH_MAX, inv_temperature_q16, logit, pick, weight_q15};
 use super::file::QuantView;
 use crate::error::SampleError;
+#[cfg(feature = "std")]
+use crate::sample::ContextMemo;
 use crate::sample::{SampleConfig, Window, check_text, collect_string, name_seed};
 use crate::shape::{Shape, ShapeError};
 use crate::vocab::VocabView;
@@ -352,6 +354,12 @@ impl<'a> QuantSampler<'a> {
         rng: &mut Xoshiro128PlusPlus,
         s: &mut QuantScratch<'_>,
     ) -> Result<Index, SampleError> {
+        let sum = self.weights(ctx, s)?;
+        Ok(pick(&s.w[..self.vocab.len()], sum, rng.next_u32()) as Index)
+    }
+
+    /// The draw weights after `ctx` into `s.w` (Q15, top-k applied) and their sum.
+    fn weights(&self, ctx: &[Index], s: &mut QuantScratch<'_>) -> Result<u32, SampleError> {
         logits_with(self.kernels, &self.model, self.table, ctx, s)?;
         let used = self.vocab.len();
         let z = &s.z[..used];
@@ -375,7 +383,7 @@ impl<'a> QuantSampler<'a> {
             };
             sum += *wi;
         }
-        Ok(pick(w, sum, rng.next_u32()) as Index)
+        Ok(sum)
     }
 
     /// Name `index` of the sampler's seed, its characters passed to `out`; returns how many.
@@ -404,6 +412,53 @@ impl<'a> QuantSampler<'a> {
         index: u64,
         prefix: &str,
         s: &mut QuantScratch<'_>,
+        out: impl FnMut(char),
+    ) -> Result<usize, SampleError> {
+        self.name_memo(index, prefix, s, None, out)
+    }
+
+    /// Names `first..first + count`, each started with `prefix`: what
+    /// [`QuantSampler::name_prefixed`] gives for each. With `memo`, the draw weights of each
+    /// context are computed once per call and reused whenever a name reaches it again (the same
+    /// names: the model is a function of the context); the memo is dense over all `V^B`
+    /// contexts, and used only where that fits in 16 MB (2.1 MB for the canonical model).
+    ///
+    /// # Errors
+    /// As [`QuantSampler::name_prefixed`].
+    #[cfg(feature = "std")]
+    pub fn names_prefixed(
+        &self,
+        first: u64,
+        count: usize,
+        prefix: &str,
+        memo: bool,
+    ) -> Result<std::vec::Vec<std::string::String>, SampleError> {
+        let shape = self.model.shape();
+        let mut scratch = QuantVecs::new(shape);
+        let mut memo = if memo {
+            ContextMemo::<u32>::new(shape.vocab(), shape.block(), self.vocab.len())
+        } else {
+            None
+        };
+        (first..first + count as u64)
+            .map(|i| {
+                let mut name = std::string::String::new();
+                self.name_memo(i, prefix, &mut scratch.view(), memo.as_mut(), |c| {
+                    name.push(c)
+                })?;
+                Ok(name)
+            })
+            .collect()
+    }
+
+    /// [`QuantSampler::name_prefixed`], drawing from the memo's weights where it has them.
+    fn name_memo(
+        &self,
+        index: u64,
+        prefix: &str,
+        s: &mut QuantScratch<'_>,
+        #[cfg(feature = "std")] mut memo: Option<&mut ContextMemo<u32>>,
+        #[cfg(not(feature = "std"))] _memo: Option<core::convert::Infallible>,
         mut out: impl FnMut(char),
     ) -> Result<usize, SampleError> {
         check_text(self.vocab, prefix)?;
@@ -420,6 +475,20 @@ impl<'a> QuantSampler<'a> {
         }
         let mut rng = Xoshiro128PlusPlus::seed_from_u64(name_seed(self.seed, index));
         while n < self.max_len {
+            #[cfg(feature = "std")]
+            let ix = match memo.as_deref_mut() {
+                Some(mm) => {
+                    let k = mm.key(w.ctx());
+                    if mm.get(k).is_none() {
+                        let sum = self.weights(w.ctx(), s)?;
+                        mm.store(k, &s.w[..self.vocab.len()], sum);
+                    }
+                    let (weights, sum) = mm.get(k).ok_or(SampleError::Context)?;
+                    pick(weights, sum, rng.next_u32()) as Index
+                }
+                None => self.draw(w.ctx(), &mut rng, s)?,
+            };
+            #[cfg(not(feature = "std"))]
             let ix = self.draw(w.ctx(), &mut rng, s)?;
             if ix == 0 {
                 break;

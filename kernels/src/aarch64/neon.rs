@@ -128,6 +128,14 @@ unsafe impl Simd for Neon {
     unsafe fn reduce_max(a: float32x4_t) -> f32 {
         vmaxnmvq_f32(a)
     }
+    #[inline(always)]
+    unsafe fn gather_stride(p: *const f32, stride: usize, m: usize) -> float32x4_t {
+        let mut buf = [0.0f32; 4];
+        for (i, b) in buf.iter_mut().enumerate().take(m) {
+            *b = *p.add(i * stride);
+        }
+        vld1q_f32(buf.as_ptr())
+    }
 }
 
 crate::simd::entry_points!(Neon, "neon");

@@ -91,6 +91,28 @@ pub(crate) unsafe fn tanh_backward<S: Simd>(h: &[f32], dh: &mut [f32]) {
     }
 }
 
+/// `y = a + x` (`b` = null) or `y += x`, one IEEE addition per element (equal lengths,
+/// checked by the caller).
+#[inline(always)]
+pub(crate) unsafe fn add<S: Simd>(a: *const f32, x: &[f32], y: &mut [f32]) {
+    let n = y.len().min(x.len());
+    let (xp, yp) = (x.as_ptr(), y.as_mut_ptr());
+    let a = if a.is_null() { yp.cast_const() } else { a };
+    let mut i = 0;
+    while i + S::LANES <= n {
+        S::store(yp.add(i), S::add(S::load(a.add(i)), S::load(xp.add(i))));
+        i += S::LANES;
+    }
+    if i < n {
+        let m = S::mask(n - i);
+        S::store_m(
+            yp.add(i),
+            S::add(S::load_m(a.add(i), m), S::load_m(xp.add(i), m)),
+            m,
+        );
+    }
+}
+
 /// `p −= lr·g`.
 #[inline(always)]
 pub(crate) unsafe fn sgd<S: Simd>(p: &mut [f32], g: &[f32], lr: f32) {
@@ -173,11 +195,9 @@ unsafe fn row_max<S: Simd>(row: &[f32]) -> f32 {
     S::reduce_max(mx)
 }
 
-/// `out = exp((row − max)·scale)` and returns `(max, S)`, `S = ((0 + e₀) + e₁) + …`: the
-/// exponentials vector-wide, the sum in index order (so the scalar reference's bits).
-/// `out.len() == row.len()`.
+/// `out = exp((row − max)·scale)` vector-wide; returns `max`. `out.len() == row.len()`.
 #[inline(always)]
-unsafe fn exp_shifted<S: Simd>(row: &[f32], scale: f32, out: &mut [f32]) -> (f32, f32) {
+unsafe fn exp_shifted_only<S: Simd>(row: &[f32], scale: f32, out: &mut [f32]) -> f32 {
     let n = row.len();
     let (xp, op) = (row.as_ptr(), out.as_mut_ptr());
     let max = row_max::<S>(row);
@@ -189,11 +209,38 @@ unsafe fn exp_shifted<S: Simd>(row: &[f32], scale: f32, out: &mut [f32]) -> (f32
         S::store_m(op.add(i), e, m);
         i += S::LANES;
     }
+    max
+}
+
+/// [`exp_shifted_only`], and returns `(max, S)`, `S = ((0 + e₀) + e₁) + …` in index order (so
+/// the scalar reference's bits).
+#[inline(always)]
+unsafe fn exp_shifted<S: Simd>(row: &[f32], scale: f32, out: &mut [f32]) -> (f32, f32) {
+    let max = exp_shifted_only::<S>(row, scale, out);
     let mut sum = 0.0f32;
     for &e in out.iter() {
         sum += e;
     }
     (max, sum)
+}
+
+/// Rows summed per pass of [`sums_in_order`].
+const SUM_ROWS: usize = 8;
+
+/// `sums[r] = ((0 + e[r][0]) + e[r][1]) + …` for the `SUM_ROWS` rows of `v` values starting
+/// at `e`: each row's sum in index order, as the reference adds, but the rows' chains
+/// interleaved so that the adder's latency is paid once for all of them (one row alone is a
+/// chain of `v` dependent additions).
+#[inline(always)]
+fn sums_in_order(e: &[f32], v: usize) -> [f32; SUM_ROWS] {
+    let rows: [&[f32]; SUM_ROWS] = core::array::from_fn(|r| &e[r * v..(r + 1) * v]);
+    let mut sums = [0.0f32; SUM_ROWS];
+    for j in 0..v {
+        for (s, row) in sums.iter_mut().zip(&rows) {
+            *s += row[j];
+        }
+    }
+    sums
 }
 
 /// Vector twin of [`crate::scalar::softmax_unnormalized`]: `out = exp((logits − max)·inv_temp)`;
@@ -205,6 +252,44 @@ pub(crate) unsafe fn softmax_unnormalized<S: Simd>(
     out: &mut [f32],
 ) -> f32 {
     exp_shifted::<S>(logits, inv_temp, out).1
+}
+
+/// [`softmax_unnormalized`] on each of the `m` rows of `v` logits: `out` row `r` gets the
+/// exponentials, `sums[r]` their sum in index order — the same bits as row by row, with the
+/// sums of [`SUM_ROWS`] rows side by side.
+#[inline(always)]
+pub(crate) unsafe fn softmax_unnormalized_rows<S: Simd>(
+    m: usize,
+    v: usize,
+    logits: &[f32],
+    inv_temp: f32,
+    out: &mut [f32],
+    sums: &mut [f32],
+) {
+    let mut i0 = 0;
+    while i0 < m {
+        if m - i0 >= SUM_ROWS {
+            for i in i0..i0 + SUM_ROWS {
+                exp_shifted_only::<S>(
+                    &logits[i * v..(i + 1) * v],
+                    inv_temp,
+                    &mut out[i * v..(i + 1) * v],
+                );
+            }
+            let s = sums_in_order(&out[i0 * v..(i0 + SUM_ROWS) * v], v);
+            sums[i0..i0 + SUM_ROWS].copy_from_slice(&s);
+            i0 += SUM_ROWS;
+        } else {
+            let i = i0;
+            sums[i] = exp_shifted::<S>(
+                &logits[i * v..(i + 1) * v],
+                inv_temp,
+                &mut out[i * v..(i + 1) * v],
+            )
+            .1;
+            i0 += 1;
+        }
+    }
 }
 
 /// Row max and `Σ exp(x − max)` in index order, through a small stack buffer (the loss without
@@ -237,34 +322,63 @@ pub(crate) unsafe fn cross_entropy<S: Simd>(
     v: usize,
     logits: &[f32],
     targets: &[u16],
-    mut dlogits: Option<&mut [f32]>,
+    dlogits: Option<&mut [f32]>,
 ) -> f32 {
     let inv_m = 1.0 / m as f32;
     let mut total = 0.0f32;
-    for (i, row) in logits.chunks_exact(v).take(m).enumerate() {
-        let t = usize::from(targets[i]);
-        let Some(g) = dlogits.as_deref_mut() else {
+    let Some(g) = dlogits else {
+        for (i, row) in logits.chunks_exact(v).take(m).enumerate() {
+            let t = usize::from(targets[i]);
             let (max, sum) = max_exp_sum::<S>(row);
             total += libm::logf(sum) - (row[t] - max);
-            continue;
-        };
-        let out = &mut g[i * v..(i + 1) * v];
-        let (max, sum) = exp_shifted::<S>(row, 1.0, out);
-        total += libm::logf(sum) - (row[t] - max);
-        let et = out[t];
-        let op = out.as_mut_ptr();
-        let (s, im) = (S::splat(sum), S::splat(inv_m));
-        let mut j = 0;
-        while j < v {
-            let mk = S::mask((v - j).min(S::LANES));
-            S::store_m(
-                op.add(j),
-                S::mul(S::div(S::load_m(op.add(j), mk), s), im),
-                mk,
-            );
-            j += S::LANES;
         }
-        out[t] = (et / sum - 1.0) * inv_m;
+        return total * inv_m;
+    };
+    // `SUM_ROWS` rows at a time: their exponentials into `dlogits`, their sums side by side,
+    // then each row's loss (in row order) and gradient. Leftover rows sum one by one.
+    let mut i0 = 0;
+    while i0 < m {
+        let nb = if m - i0 >= SUM_ROWS { SUM_ROWS } else { 1 };
+        let mut maxes = [0.0f32; SUM_ROWS];
+        for (r, mx) in maxes.iter_mut().enumerate().take(nb) {
+            let i = i0 + r;
+            *mx =
+                exp_shifted_only::<S>(&logits[i * v..(i + 1) * v], 1.0, &mut g[i * v..(i + 1) * v]);
+        }
+        let sums = if nb == SUM_ROWS {
+            sums_in_order(&g[i0 * v..(i0 + SUM_ROWS) * v], v)
+        } else {
+            let mut one = [0.0f32; SUM_ROWS];
+            for &e in &g[i0 * v..(i0 + 1) * v] {
+                one[0] += e;
+            }
+            one
+        };
+        for r in 0..nb {
+            let i = i0 + r;
+            let (row, t, sum) = (
+                &logits[i * v..(i + 1) * v],
+                usize::from(targets[i]),
+                sums[r],
+            );
+            total += libm::logf(sum) - (row[t] - maxes[r]);
+            let out = &mut g[i * v..(i + 1) * v];
+            let et = out[t];
+            let op = out.as_mut_ptr();
+            let (s, im) = (S::splat(sum), S::splat(inv_m));
+            let mut j = 0;
+            while j < v {
+                let mk = S::mask((v - j).min(S::LANES));
+                S::store_m(
+                    op.add(j),
+                    S::mul(S::div(S::load_m(op.add(j), mk), s), im),
+                    mk,
+                );
+                j += S::LANES;
+            }
+            out[t] = (et / sum - 1.0) * inv_m;
+        }
+        i0 += nb;
     }
     total * inv_m
 }

@@ -68,6 +68,9 @@ pub(crate) unsafe trait Simd: Copy {
     /// `2^k` for integral `k` in [-126, 127].
     unsafe fn pow2i(k: Self::V) -> Self::V;
     unsafe fn reduce_max(a: Self::V) -> f32;
+    /// Lane `i` reads `p[i·stride]` where the mask is set and is `0` elsewhere (masked-off
+    /// lanes are never accessed); `stride·LANES` fits in an `i32`.
+    unsafe fn gather_stride(p: *const f32, stride: usize, m: Self::M) -> Self::V;
 }
 
 /// Generates the `#[target_feature]` entry points of one instruction set: each one is the
@@ -154,6 +157,14 @@ macro_rules! entry_points {
             unsafe { elementwise::tanh_backward::<$S>(h, dh) }
         }
         /// # Safety
+        /// `a` is null or covers `y.len()`; `x` is as long as `y`; the CPU must support the
+        /// features.
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn add(a: *const f32, x: &[f32], y: &mut [f32]) {
+            // SAFETY: forwarded contract.
+            unsafe { elementwise::add::<$S>(a, x, y) }
+        }
+        /// # Safety
         /// The CPU must support the features.
         #[target_feature(enable = $feat)]
         pub(crate) unsafe fn sgd(p: &mut [f32], g: &[f32], lr: f32) {
@@ -171,6 +182,22 @@ macro_rules! entry_points {
         ) {
             // SAFETY: forwarded contract.
             *sum = unsafe { elementwise::softmax_unnormalized::<$S>(logits, inv_temp, out) };
+        }
+        /// # Safety
+        /// `logits` and `out` cover `m*v`, `sums` covers `m`; the CPU must support the features.
+        #[target_feature(enable = $feat)]
+        pub(crate) unsafe fn softmax_unnormalized_rows(
+            m: usize,
+            v: usize,
+            logits: &[f32],
+            inv_temp: f32,
+            out: &mut [f32],
+            sums: &mut [f32],
+        ) {
+            // SAFETY: forwarded contract.
+            unsafe {
+                elementwise::softmax_unnormalized_rows::<$S>(m, v, logits, inv_temp, out, sums)
+            }
         }
         /// # Safety
         /// The CPU must support the features.
@@ -349,6 +376,12 @@ pub(crate) fn tanh_slice(k: Kernels, x: &mut [f32]) -> bool {
 pub(crate) fn tanh_backward(k: Kernels, h: &[f32], dh: &mut [f32]) -> bool {
     on_simd_path!(k, tanh_backward(h, dh))
 }
+/// `y = a + x` or, without `a`, `y += x`; `false` on the scalar path.
+pub(crate) fn add(k: Kernels, a: Option<&[f32]>, x: &[f32], y: &mut [f32]) -> bool {
+    assert!(x.len() == y.len() && a.is_none_or(|a| a.len() == y.len()));
+    let ap = a.map_or(core::ptr::null(), <[f32]>::as_ptr);
+    on_simd_path!(k, add(ap, x, y))
+}
 pub(crate) fn sgd(k: Kernels, p: &mut [f32], g: &[f32], lr: f32) -> bool {
     on_simd_path!(k, sgd(p, g, lr))
 }
@@ -362,6 +395,21 @@ pub(crate) fn softmax_unnormalized(
     assert!(out.len() == logits.len());
     let mut sum = 0.0;
     on_simd_path!(k, softmax_unnormalized(logits, inv_temp, out, &mut sum)).then_some(sum)
+}
+/// `true` if the rows' unnormalized softmaxes were written (`false` on the scalar path).
+pub(crate) fn softmax_unnormalized_rows(
+    k: Kernels,
+    (m, v): (usize, usize),
+    logits: &[f32],
+    inv_temp: f32,
+    out: &mut [f32],
+    sums: &mut [f32],
+) -> bool {
+    assert!(logits.len() >= m * v && out.len() >= m * v && sums.len() >= m);
+    on_simd_path!(
+        k,
+        softmax_unnormalized_rows(m, v, logits, inv_temp, out, sums)
+    )
 }
 /// Targets must already be checked against `v`.
 pub(crate) fn cross_entropy(

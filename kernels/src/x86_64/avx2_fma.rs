@@ -119,6 +119,14 @@ unsafe impl Simd for Avx2 {
         let s = _mm_max_ss(s, _mm_movehdup_ps(s));
         _mm_cvtss_f32(s)
     }
+    #[inline(always)]
+    unsafe fn gather_stride(p: *const f32, stride: usize, m: __m256i) -> __m256 {
+        let idx = _mm256_mullo_epi32(
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            _mm256_set1_epi32(stride as i32),
+        );
+        _mm256_mask_i32gather_ps::<4>(_mm256_setzero_ps(), p, idx, _mm256_castsi256_ps(m))
+    }
 }
 
 crate::simd::entry_points!(Avx2, "avx2,fma");

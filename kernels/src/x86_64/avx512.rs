@@ -122,6 +122,15 @@ unsafe impl Simd for Avx512 {
     unsafe fn reduce_max(a: __m512) -> f32 {
         _mm512_reduce_max_ps(a)
     }
+    #[inline(always)]
+    unsafe fn gather_stride(p: *const f32, stride: usize, m: __mmask16) -> __m512 {
+        let s = stride as i32;
+        let idx = _mm512_mullo_epi32(
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32(s),
+        );
+        _mm512_mask_i32gather_ps::<4>(_mm512_setzero_ps(), m, idx, p)
+    }
 }
 
 crate::simd::entry_points!(Avx512, "avx512f,avx2,fma");
