@@ -104,10 +104,16 @@ pub fn requantize_lut_i8(acc: &[i32], m: &[u8], s: u32, lim: i32, lut: &[i8], ou
     };
     let items = out.iter_mut().zip(acc).zip(m.chunks_exact(4));
     let mj = |mb: &[u8]| i32::from_le_bytes([mb[0], mb[1], mb[2], mb[3]]);
-    if s >= 33 {
-        // `crate::requantize_clamp`'s high-word case, the test on `s` out of the loop.
+    if s >= 33 && lim > 0 {
+        // `crate::requantize_clamp`'s high-word case, the test on `s` out of the loop; the sign
+        // taken before the clamp and the clamp on the magnitude (`min`, one compare): the same
+        // index and sign as `look(clamp(q, ±lim))` when `lim > 0`, in fewer instructions.
+        let lim = lim.unsigned_abs();
         for ((o, &a), mb) in items {
-            *o = look(requantize_hi(mul_hi_target(a, mj(mb)), s).clamp(-lim, lim));
+            let q = requantize_hi(mul_hi_target(a, mj(mb)), s);
+            let sign = q >> 31;
+            let t = lut[(q ^ sign).wrapping_sub(sign).unsigned_abs().min(lim) as usize];
+            *o = (t ^ sign as i8).wrapping_sub(sign as i8);
         }
     } else {
         for ((o, &a), mb) in items {
