@@ -262,8 +262,6 @@ fn stdout_err(err: io::Error) -> RunError {
     }
 }
 
-/// Names `0..count` of an int8 file (`charmlp convert --quantize int8`), on every core: the
-/// integer sampler, whose names equal the firmware's for the same file and settings.
 /// The parallel tasks for names `0..count`: (first name, names), about four per thread and at
 /// least [`CHUNK`] names each.
 fn chunks(count: usize) -> Vec<(u64, usize)> {
@@ -274,6 +272,8 @@ fn chunks(count: usize) -> Vec<(u64, usize)> {
         .collect()
 }
 
+/// Names `0..count` of an int8 file (`charmlp convert --quantize int8`), on every core: the
+/// integer sampler, whose names equal the firmware's for the same file and settings.
 fn sample_int8(a: &SampleArgs, bytes: &[u8], cfg: SampleConfig) -> Result<Vec<String>, RunError> {
     use rayon::prelude::*;
     let m = &a.model;

@@ -414,7 +414,7 @@ impl<'a> QuantSampler<'a> {
         s: &mut QuantScratch<'_>,
         out: impl FnMut(char),
     ) -> Result<usize, SampleError> {
-        self.name_memo(index, prefix, s, None, out)
+        self.name_with(index, prefix, out, |ctx, rng| self.draw(ctx, rng, s))
     }
 
     /// Names `first..first + count`, each started with `prefix`: what
@@ -443,23 +443,37 @@ impl<'a> QuantSampler<'a> {
         (first..first + count as u64)
             .map(|i| {
                 let mut name = std::string::String::new();
-                self.name_memo(i, prefix, &mut scratch.view(), memo.as_mut(), |c| {
-                    name.push(c)
-                })?;
+                let mut s = scratch.view();
+                self.name_with(
+                    i,
+                    prefix,
+                    |c| name.push(c),
+                    |ctx, rng| {
+                        let Some(mm) = memo.as_mut() else {
+                            return self.draw(ctx, rng, &mut s);
+                        };
+                        let k = mm.key(ctx);
+                        if let Some((w, sum)) = mm.get(k) {
+                            return Ok(pick(w, sum, rng.next_u32()) as Index);
+                        }
+                        let (sum, w) = (self.weights(ctx, &mut s)?, &s.w[..self.vocab.len()]);
+                        mm.store(k, w, sum);
+                        Ok(pick(w, sum, rng.next_u32()) as Index)
+                    },
+                )?;
                 Ok(name)
             })
             .collect()
     }
 
-    /// [`QuantSampler::name_prefixed`], drawing from the memo's weights where it has them.
-    fn name_memo(
+    /// [`QuantSampler::name_prefixed`] with each symbol from `draw(context, rng)`: the
+    /// sampler's own draw, or one through a memo of contexts.
+    fn name_with(
         &self,
         index: u64,
         prefix: &str,
-        s: &mut QuantScratch<'_>,
-        #[cfg(feature = "std")] mut memo: Option<&mut ContextMemo<u32>>,
-        #[cfg(not(feature = "std"))] _memo: Option<core::convert::Infallible>,
         mut out: impl FnMut(char),
+        mut draw: impl FnMut(&[Index], &mut Xoshiro128PlusPlus) -> Result<Index, SampleError>,
     ) -> Result<usize, SampleError> {
         check_text(self.vocab, prefix)?;
         let mut w = Window::new(self.model.shape().block());
@@ -475,21 +489,7 @@ impl<'a> QuantSampler<'a> {
         }
         let mut rng = Xoshiro128PlusPlus::seed_from_u64(name_seed(self.seed, index));
         while n < self.max_len {
-            #[cfg(feature = "std")]
-            let ix = match memo.as_deref_mut() {
-                Some(mm) => {
-                    let k = mm.key(w.ctx());
-                    if mm.get(k).is_none() {
-                        let sum = self.weights(w.ctx(), s)?;
-                        mm.store(k, &s.w[..self.vocab.len()], sum);
-                    }
-                    let (weights, sum) = mm.get(k).ok_or(SampleError::Context)?;
-                    pick(weights, sum, rng.next_u32()) as Index
-                }
-                None => self.draw(w.ctx(), &mut rng, s)?,
-            };
-            #[cfg(not(feature = "std"))]
-            let ix = self.draw(w.ctx(), &mut rng, s)?;
+            let ix = draw(w.ctx(), &mut rng)?;
             if ix == 0 {
                 break;
             }

@@ -83,9 +83,6 @@ const fn decimal(v: usize, buf: &mut [u8; 20]) -> &str {
     }
 }
 
-/// Validates the weights file `bytes` (named `path` in messages) at compile time and returns its
-/// `[V, B, E, IN, H]`; with `expect = Some([V, B, E, H])`, also that it has that shape. Panics —
-/// a compile error in a `const` — with a message naming the file and the defect.
 /// The symbols of a checked vocabulary string (at most `V`), and how many.
 pub(crate) const fn decode_symbols<const V: usize>(text: &[u8]) -> ([char; V], usize) {
     let mut symbols = ['\0'; V];
@@ -116,6 +113,9 @@ pub(crate) const fn parse_int8<'a>(bytes: &'a [u8], path: &str) -> crate::int8::
     }
 }
 
+/// Validates the weights file `bytes` (named `path` in messages) at compile time and returns its
+/// `[V, B, E, IN, H]`; with `expect = Some([V, B, E, H])`, also that it has that shape. Panics —
+/// a compile error in a `const` — with a message naming the file and the defect.
 #[doc(hidden)]
 pub const fn baked_dims(bytes: &[u8], path: &str, expect: Option<[usize; 4]>) -> [usize; 6] {
     let int8 = crate::int8::is_int8(bytes);

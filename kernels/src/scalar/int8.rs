@@ -108,12 +108,12 @@ pub fn requantize_lut_i8(acc: &[i32], m: &[u8], s: u32, lim: i32, lut: &[i8], ou
         // `crate::requantize_clamp`'s high-word case, the test on `s` out of the loop; the sign
         // taken before the clamp and the clamp on the magnitude (`min`, one compare): the same
         // index and sign as `look(clamp(q, ±lim))` when `lim > 0`, in fewer instructions.
-        let lim = lim.unsigned_abs();
+        let lim = lim as u32;
         for ((o, &a), mb) in items {
             let q = requantize_hi(mul_hi_target(a, mj(mb)), s);
-            let sign = q >> 31;
-            let t = lut[(q ^ sign).wrapping_sub(sign).unsigned_abs().min(lim) as usize];
-            *o = (t ^ sign as i8).wrapping_sub(sign as i8);
+            let sign = (q >> 31) as i8;
+            let t = lut[q.unsigned_abs().min(lim) as usize];
+            *o = (t ^ sign).wrapping_sub(sign);
         }
     } else {
         for ((o, &a), mb) in items {

@@ -254,6 +254,31 @@ pub(crate) unsafe fn softmax_unnormalized<S: Simd>(
     exp_shifted::<S>(logits, inv_temp, out).1
 }
 
+/// The next block of rows from row `i0` of `m` rows of `v` values: [`SUM_ROWS`] of them if
+/// that many are left, else one. Each row's `exp((x − max)·scale)` goes to `out`; returns the
+/// block's length and each row's `max` and sum in index order (the rows' sums side by side).
+#[inline(always)]
+unsafe fn exp_block<S: Simd>(
+    (i0, m, v): (usize, usize, usize),
+    logits: &[f32],
+    scale: f32,
+    out: &mut [f32],
+) -> (usize, [f32; SUM_ROWS], [f32; SUM_ROWS]) {
+    let mut maxes = [0.0f32; SUM_ROWS];
+    if m - i0 < SUM_ROWS {
+        let mut sums = [0.0f32; SUM_ROWS];
+        let r = i0 * v..(i0 + 1) * v;
+        (maxes[0], sums[0]) = exp_shifted::<S>(&logits[r.clone()], scale, &mut out[r]);
+        return (1, maxes, sums);
+    }
+    for (r, mx) in maxes.iter_mut().enumerate() {
+        let rows = (i0 + r) * v..(i0 + r + 1) * v;
+        *mx = exp_shifted_only::<S>(&logits[rows.clone()], scale, &mut out[rows]);
+    }
+    let sums = sums_in_order(&out[i0 * v..(i0 + SUM_ROWS) * v], v);
+    (SUM_ROWS, maxes, sums)
+}
+
 /// [`softmax_unnormalized`] on each of the `m` rows of `v` logits: `out` row `r` gets the
 /// exponentials, `sums[r]` their sum in index order — the same bits as row by row, with the
 /// sums of [`SUM_ROWS`] rows side by side.
@@ -268,27 +293,9 @@ pub(crate) unsafe fn softmax_unnormalized_rows<S: Simd>(
 ) {
     let mut i0 = 0;
     while i0 < m {
-        if m - i0 >= SUM_ROWS {
-            for i in i0..i0 + SUM_ROWS {
-                exp_shifted_only::<S>(
-                    &logits[i * v..(i + 1) * v],
-                    inv_temp,
-                    &mut out[i * v..(i + 1) * v],
-                );
-            }
-            let s = sums_in_order(&out[i0 * v..(i0 + SUM_ROWS) * v], v);
-            sums[i0..i0 + SUM_ROWS].copy_from_slice(&s);
-            i0 += SUM_ROWS;
-        } else {
-            let i = i0;
-            sums[i] = exp_shifted::<S>(
-                &logits[i * v..(i + 1) * v],
-                inv_temp,
-                &mut out[i * v..(i + 1) * v],
-            )
-            .1;
-            i0 += 1;
-        }
+        let (nb, _, s) = exp_block::<S>((i0, m, v), logits, inv_temp, out);
+        sums[i0..i0 + nb].copy_from_slice(&s[..nb]);
+        i0 += nb;
     }
 }
 
@@ -334,26 +341,11 @@ pub(crate) unsafe fn cross_entropy<S: Simd>(
         }
         return total * inv_m;
     };
-    // `SUM_ROWS` rows at a time: their exponentials into `dlogits`, their sums side by side,
-    // then each row's loss (in row order) and gradient. Leftover rows sum one by one.
+    // A block of rows at a time (`exp_block`): their exponentials into `dlogits` and their sums,
+    // then each row's loss (in row order) and gradient.
     let mut i0 = 0;
     while i0 < m {
-        let nb = if m - i0 >= SUM_ROWS { SUM_ROWS } else { 1 };
-        let mut maxes = [0.0f32; SUM_ROWS];
-        for (r, mx) in maxes.iter_mut().enumerate().take(nb) {
-            let i = i0 + r;
-            *mx =
-                exp_shifted_only::<S>(&logits[i * v..(i + 1) * v], 1.0, &mut g[i * v..(i + 1) * v]);
-        }
-        let sums = if nb == SUM_ROWS {
-            sums_in_order(&g[i0 * v..(i0 + SUM_ROWS) * v], v)
-        } else {
-            let mut one = [0.0f32; SUM_ROWS];
-            for &e in &g[i0 * v..(i0 + 1) * v] {
-                one[0] += e;
-            }
-            one
-        };
+        let (nb, maxes, sums) = exp_block::<S>((i0, m, v), logits, 1.0, g);
         for r in 0..nb {
             let i = i0 + r;
             let (row, t, sum) = (
