@@ -134,3 +134,38 @@ fn an_int8_file_bakes_and_samples_the_hosts_int8_names() {
         assert!(matches!(tiny, Err(charmlp::SampleError::BufferFull)));
     }
 }
+
+// The int8 table baked at compile time by a `const fn`.
+static INT8_TABLE: [i32; Int8Model::TABLE_LEN] = INT8.table();
+
+#[test]
+fn the_compile_time_int8_table_is_the_runtime_one_and_samples_the_same_names() {
+    use charmlp::int8::{QuantView, compute_table, table_len};
+    let m = QuantView::parse(INT8.bytes()).unwrap();
+    assert_eq!(Int8Model::TABLE_LEN, table_len(m.shape()));
+    let mut t = vec![0; table_len(m.shape())];
+    compute_table(&m, &mut t).unwrap();
+    assert_eq!(&INT8_TABLE[..], &t[..]);
+    // A table of another length is refused, not read past.
+    let mut scratch = Int8Model::sample_arrays();
+    let short = INT8
+        .sampler(Kernels::scalar(), 7, SampleConfig::default(), &mut scratch)
+        .unwrap()
+        .with_table(&INT8_TABLE[1..]);
+    assert!(matches!(short, Err(charmlp::SampleError::TableShape)));
+    for k in Kernels::all_supported() {
+        let (mut s1, mut s2) = (Int8Model::sample_arrays(), Int8Model::sample_arrays());
+        let cfg = SampleConfig::default();
+        let mut plain = INT8.sampler(k, 11, cfg, &mut s1).unwrap();
+        let mut fast = INT8
+            .sampler(k, 11, cfg, &mut s2)
+            .unwrap()
+            .with_table(&INT8_TABLE)
+            .unwrap();
+        for i in 0..50 {
+            let x: charmlp::heapless::String<64> = plain.sample_string().unwrap();
+            let y: charmlp::heapless::String<64> = fast.sample_string().unwrap();
+            assert_eq!(x, y, "name {i} on {}", k.path());
+        }
+    }
+}

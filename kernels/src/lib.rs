@@ -610,7 +610,8 @@ impl Kernels {
     /// m_j, s, lim)` and `m_j` the little-endian int32 at `m[4j..4j + 4]`: an int8 layer's
     /// requantization and odd lookup table (the int8 models' tanh). Exact: every path gives
     /// [`scalar::requantize_lut_i8`]'s bits (AVX2: eight lanes, the table read by `vpgatherdd`,
-    /// for `s ≥ 33`).
+    /// for `s ≥ 33`; ARMv6-M: the 64-bit product's high word from four 16-bit products, in
+    /// Thumb-1 assembly, for `s ≥ 33` and a 4-byte-aligned `m`).
     ///
     /// # Errors
     /// [`KernelError::Shape`] unless `m` has `4·n` bytes and `out` `n` values (`n = acc.len()`)
@@ -641,6 +642,10 @@ impl Kernels {
         }
         #[cfg(target_arch = "x86_64")]
         if x86_64::int8::run_lut(self, acc, m, s, lim, lut, out) {
+            return Ok(());
+        }
+        #[cfg(all(charmlp_armv6m, not(charmlp_arm_fpu), target_endian = "little"))]
+        if self.path == Path::CortexM && cortex_m::requantize_lut_i8(acc, m, s, lim, lut, out) {
             return Ok(());
         }
         scalar::requantize_lut_i8(acc, m, s, lim, lut, out);

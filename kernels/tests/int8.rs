@@ -38,6 +38,34 @@ fn check(x: &[i8], wt: &[i8], bias: &[i32]) {
     }
 }
 
+/// `m` as little-endian bytes at a 4-byte-aligned address, or one byte past one: the buffer and
+/// where `m` starts in it (the ARMv6-M kernel reads aligned words and leaves an unaligned `m` to
+/// the reference).
+fn le_bytes_at(m: &[i32], unaligned: bool) -> (Vec<u8>, usize) {
+    let mut bytes = vec![0u8; 4 * m.len() + 8];
+    let at = bytes.as_ptr().align_offset(4) + usize::from(unaligned);
+    for (d, b) in bytes[at..]
+        .iter_mut()
+        .zip(m.iter().flat_map(|v| v.to_le_bytes()))
+    {
+        *d = b;
+    }
+    (bytes, at)
+}
+
+/// The requantize-and-lookup kernel's definition: the clamped requantization, the table at |p|,
+/// the sign of p.
+fn lut_definition(acc: &[i32], m: &[i32], s: u32, lim: i32, lut: &[i8]) -> Vec<i8> {
+    acc.iter()
+        .zip(m)
+        .map(|(&a, &mj)| {
+            let p = scalar::requantize(a, mj, s).clamp(-i64::from(lim), i64::from(lim));
+            let t = lut[p.unsigned_abs() as usize];
+            if p < 0 { t.wrapping_neg() } else { t }
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -59,7 +87,8 @@ proptest! {
 
     /// The requantize-and-lookup kernel (the int8 tanh) on every path equals the definition:
     /// the clamped requantization, the table at |p|, the sign of p — for any sums, multipliers
-    /// (positive, as files hold), shifts on both sides of 33 and lengths around the 8 lanes.
+    /// (positive, as files hold, or any), sums near the clamp, shifts on both sides of 33, `m`
+    /// aligned or not, and lengths around the 8 lanes.
     #[test]
     fn requantize_lut_every_path_is_the_definition(
         n in 0usize..40,
@@ -67,30 +96,45 @@ proptest! {
         lim in 0i32..600,
         seed in any::<u64>(),
         extreme in any::<bool>(),
+        signed in any::<bool>(),
+        unaligned in any::<bool>(),
+        near in any::<bool>(),
     ) {
         let mut st = seed | 1;
         let mut next = || { st ^= st << 13; st ^= st >> 7; st ^= st << 17; st };
-        let acc: Vec<i32> = (0..n)
-            .map(|_| if extreme { [i32::MIN, i32::MAX, 0, -1][(next() % 4) as usize] } else { next() as i32 })
-            .collect();
+        // Positive multipliers, as files hold; with `signed`, any int32 (the kernel's contract).
         let m: Vec<i32> = (0..n)
-            .map(|_| if extreme { i32::MAX } else { (next() >> 33) as i32 | 1 })
-            .collect();
-        let lut: Vec<i8> = (0..lim as usize + 4).map(|_| next() as i8).collect();
-        let mb: Vec<u8> = m.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let want: Vec<i8> = acc
-            .iter()
-            .zip(&m)
-            .map(|(&a, &mj)| {
-                let p = scalar::requantize(a, mj, s).clamp(-i64::from(lim), i64::from(lim));
-                let t = lut[p.unsigned_abs() as usize];
-                if p < 0 { t.wrapping_neg() } else { t }
+            .map(|_| match (extreme, signed) {
+                (true, false) => i32::MAX,
+                (true, true) => [i32::MAX, i32::MIN, -1][(next() % 3) as usize],
+                (false, false) => (next() >> 33) as i32 | 1,
+                (false, true) => next() as i32,
             })
             .collect();
+        // Sums anywhere, or (with `near`) where the requantized value is within about 2¹⁰ of
+        // zero: inside and around the clamp, where every bit of the product's high word counts.
+        let acc: Vec<i32> = m
+            .iter()
+            .map(|&mj| {
+                if extreme {
+                    [i32::MIN, i32::MAX, 0, -1][(next() % 4) as usize]
+                } else if near {
+                    let bound = ((1i128 << (s + 10)) / i128::from(mj.unsigned_abs().max(1)))
+                        .min(i128::from(i32::MAX)) as i64;
+                    ((next() >> 1) as i64 % (2 * bound + 1) - bound) as i32
+                } else {
+                    next() as i32
+                }
+            })
+            .collect();
+        let lut: Vec<i8> = (0..lim as usize + 4).map(|_| next() as i8).collect();
+        let (bytes, at) = le_bytes_at(&m, unaligned);
+        let mb = &bytes[at..at + 4 * n];
+        let want = lut_definition(&acc, &m, s, lim, &lut);
         for k in all_paths() {
             let mut out = vec![0x55i8; n];
-            k.requantize_lut_i8(&acc, &mb, s, lim, &lut, &mut out).unwrap();
-            prop_assert_eq!(&out, &want, "{} (s = {}, lim = {})", k.path(), s, lim);
+            k.requantize_lut_i8(&acc, mb, s, lim, &lut, &mut out).unwrap();
+            prop_assert_eq!(&out, &want, "{} (s = {}, lim = {}, unaligned {})", k.path(), s, lim, unaligned);
         }
     }
 
@@ -106,6 +150,52 @@ proptest! {
         prop_assert_eq!(scalar::mul_hi_32(v, m), scalar::mul_hi(v, m));
         let want = scalar::requantize(v, m, s).clamp(-i64::from(lim), i64::from(lim));
         prop_assert_eq!(i64::from(charmlp_kernels::requantize_clamp(v, m, s, lim)), want);
+    }
+}
+
+/// At the smallest high-word shifts (`s` = 33, 34, 35) a product's high word off by one changes
+/// the result about half the time, a quarter, an eighth: every path of the requantize-and-lookup
+/// kernel, over sums that land inside the clamp, against the definition.
+#[test]
+fn requantize_lut_every_bit_of_the_high_word_counts() {
+    let mut st = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        st ^= st << 13;
+        st ^= st >> 7;
+        st ^= st << 17;
+        st
+    };
+    let lim = 600;
+    let lut: Vec<i8> = (0..lim as usize + 4).map(|i| (i % 251) as i8).collect();
+    for s in 33..=35u32 {
+        for signed in [false, true] {
+            let n = 64;
+            let m: Vec<i32> = (0..n)
+                .map(|_| {
+                    if signed {
+                        next() as i32
+                    } else {
+                        (next() >> 33) as i32 | 1
+                    }
+                })
+                .collect();
+            let acc: Vec<i32> = m
+                .iter()
+                .map(|&mj| {
+                    let bound = ((1i128 << (s + 9)) / i128::from(mj.unsigned_abs().max(1)))
+                        .min(i128::from(i32::MAX)) as i64;
+                    ((next() >> 1) as i64 % (2 * bound + 1) - bound) as i32
+                })
+                .collect();
+            let (bytes, at) = le_bytes_at(&m, false);
+            let want = lut_definition(&acc, &m, s, lim, &lut);
+            for k in all_paths() {
+                let mut out = vec![0x55i8; n];
+                k.requantize_lut_i8(&acc, &bytes[at..at + 4 * n], s, lim, &lut, &mut out)
+                    .unwrap();
+                assert_eq!(out, want, "{} (s = {s}, signed {signed})", k.path());
+            }
+        }
     }
 }
 

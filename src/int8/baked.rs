@@ -43,6 +43,9 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
     /// Hidden units.
     pub const H: usize = H;
 
+    /// The length of the per-position layer-1 table, `B·V·H` int32 ([`BakedInt8::table`]).
+    pub const TABLE_LEN: usize = B * V * H;
+
     /// Validates `bytes` (at compile time when called in a `static` initializer); `path` names
     /// the file in the messages.
     #[doc(hidden)]
@@ -75,6 +78,23 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
                 &mut buf
             )
         );
+    }
+
+    /// The per-position layer-1 table ([`super::compute_table`]), computed by a `const fn`:
+    /// initializing a `static` with it bakes the table into flash at compile time, and
+    /// [`QuantNames::with_table`] samples the same names from it with `B·H` additions in place
+    /// of layer 1's `B·E·H` multiply-adds (64.8 KB for the canonical model):
+    ///
+    /// ```ignore
+    /// include_weights!(INT8: Int8Model<27, 3, 10, 200> = "weights.int8.bin");
+    /// static TABLE: [i32; Int8Model::TABLE_LEN] = INT8.table();
+    /// let names = INT8.sampler(kernels, seed, cfg, &mut scratch)?.with_table(&TABLE)?;
+    /// ```
+    ///
+    /// # Panics
+    /// Unless `N` is [`BakedInt8::TABLE_LEN`] (a compile error in a `static` initializer).
+    pub const fn table<const N: usize>(&self) -> [i32; N] {
+        super::forward::table_array(&self.model)
     }
 
     /// The file's bytes.

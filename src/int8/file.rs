@@ -315,6 +315,11 @@ impl<'a> QuantView<'a> {
         i8s(&self.bytes[self.layout.w2t..self.layout.pad])
     }
 
+    /// The byte offsets of the file's fields.
+    pub const fn layout(&self) -> Layout {
+        self.layout
+    }
+
     /// The little-endian int32 arrays `b1`, `m1`, `b2`, `m2`, as bytes (four per value).
     pub fn int32_fields(&self) -> [&'a [u8]; 4] {
         let l = &self.layout;

@@ -176,6 +176,54 @@ pub fn compute_table(m: &QuantView<'_>, table: &mut [i32]) -> Result<(), SampleE
     Ok(())
 }
 
+/// [`compute_table`] as a `const fn`, into an array of `N` = [`table_len`] values: the same
+/// integers, computed at compile time when it initializes a `static` — how firmware bakes the
+/// table into flash ([`super::BakedInt8::table`]), with no table file to keep in step with the
+/// weights.
+///
+/// # Panics
+/// If `N` is not [`table_len`]`(m.shape())` (in a `static` initializer: a compile error).
+pub const fn table_array<const N: usize>(m: &QuantView<'_>) -> [i32; N] {
+    let s = m.shape();
+    if N != table_len(s) {
+        panic!("an int8 table holds B·V·H values (table_len): the array has another length");
+    }
+    let (v, e, h, inp) = (s.vocab(), s.emb(), s.hidden(), s.input());
+    let (l, b) = (m.layout(), m.bytes());
+    let mut t = [0i32; N];
+    let mut at = 0;
+    let mut pos = 0;
+    while pos < s.block() {
+        let mut c = 0;
+        while c < v {
+            let row = l.c + c * e;
+            let mut j = 0;
+            while j < h {
+                // In i64 (no overflow: at most 2³¹ + E·2¹⁴), then truncated: the wrapping
+                // int32 sum of `compute_table`.
+                let mut acc = if pos == 0 {
+                    let q = l.b1 + 4 * j;
+                    i32::from_le_bytes([b[q], b[q + 1], b[q + 2], b[q + 3]]) as i64
+                } else {
+                    0
+                };
+                let w = l.w1t + j * inp + pos * e;
+                let mut i = 0;
+                while i < e {
+                    acc += (b[row + i] as i8 as i64) * (b[w + i] as i8 as i64);
+                    i += 1;
+                }
+                t[at] = acc as i32;
+                at += 1;
+                j += 1;
+            }
+            c += 1;
+        }
+        pos += 1;
+    }
+    t
+}
+
 /// [`logits`], with layer 1's sums from a [`compute_table`] table when one is given (the same
 /// bits).
 ///
@@ -254,9 +302,7 @@ pub fn logits_with(
                 }
             }
             None => {
-                for (a, b) in acc.iter_mut().zip(b1[4 * j0..].chunks_exact(4)) {
-                    *a = le(b);
-                }
+                le_words(acc, &b1[4 * j0..4 * (j0 + n)]);
                 k.matvec_i8(s.x, &w1t[j0 * inp..(j0 + n) * inp], acc)
                     .map_err(|_| SampleError::Context)?;
             }
@@ -265,15 +311,27 @@ pub fn logits_with(
         k.requantize_lut_i8(acc, &m1[4 * j0..4 * (j0 + n)], s1, TANH_MAX, &TANH_LUT, hc)
             .map_err(|_| SampleError::Context)?;
     }
-    for (z, b) in s.z.iter_mut().zip(b2.chunks_exact(4)) {
-        *z = le(b);
-    }
+    le_words(s.z, b2);
     k.matvec_i8(s.h, m.w2t(), s.z)
         .map_err(|_| SampleError::Context)?;
     for (z, mk) in s.z.iter_mut().zip(m2.chunks_exact(4)) {
         *z = logit(*z, le(mk), s2);
     }
     Ok(())
+}
+
+/// `out[i]` = the little-endian int32 at `bytes[4i..4i + 4]`, for `4·out.len()` bytes: on a
+/// little-endian target one `memcpy` (the biases' copy per symbol was a sixth of the Cortex-M4's
+/// non-matvec instructions byte by byte).
+#[inline(always)]
+fn le_words(out: &mut [i32], bytes: &[u8]) {
+    if cfg!(target_endian = "little") {
+        bytemuck::cast_slice_mut::<i32, u8>(out).copy_from_slice(bytes);
+    } else {
+        for (o, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+            *o = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        }
+    }
 }
 
 /// An int8 sampler: names drawn with [`logits`], the exp table and a 32-bit random word per
@@ -525,6 +583,18 @@ impl<'a> QuantNames<'a> {
             sampler,
             scratch,
             next: 0,
+        })
+    }
+
+    /// The same names with layer 1 from a per-position table ([`QuantSampler::with_table`]):
+    /// on firmware, a `static` that [`super::BakedInt8::table`] filled at compile time.
+    ///
+    /// # Errors
+    /// [`SampleError::TableShape`] unless the table has [`table_len`] values.
+    pub fn with_table(self, table: &'a [i32]) -> Result<Self, SampleError> {
+        Ok(QuantNames {
+            sampler: self.sampler.with_table(table)?,
+            ..self
         })
     }
 

@@ -23,7 +23,7 @@ pub use file::{Layout, QuantView, is_int8};
 pub use forward::QuantVecs;
 pub use forward::{
     QuantArrays, QuantNames, QuantSampler, QuantScratch, compute_table, items_loss, logits,
-    logits_with, nll, table_len,
+    logits_with, nll, table_array, table_len,
 };
 #[cfg(feature = "std")]
 pub use quantize::quantize;

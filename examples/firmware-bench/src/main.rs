@@ -33,6 +33,10 @@ include_weights!(
 // file's header makes `Int8Model` a `charmlp::int8::BakedInt8`, checked at compile time.
 #[cfg(feature = "int8")]
 include_weights!(INT8: Int8Model<27, 3, 10, 200> = "../int8/weights.int8.bin");
+// Features `int8` and `table`: the int8 model's per-position layer-1 table, int32 sums computed
+// at compile time from the int8 file (64.8 KB of flash; no table file).
+#[cfg(all(feature = "int8", feature = "table"))]
+static INT8_TABLE: [i32; Int8Model::TABLE_LEN] = INT8.table();
 
 /// Names to sample.
 const COUNT: usize = 20;
@@ -183,9 +187,13 @@ fn run() -> Result<(), &'static str> {
     #[cfg(feature = "int8")]
     let mut scratch = Int8Model::sample_arrays();
     #[cfg(feature = "int8")]
-    let mut sampler = INT8
+    let sampler = INT8
         .sampler(kernels(), SEED, cfg, &mut scratch)
         .map_err(|e| e.as_str())?;
+    #[cfg(all(feature = "int8", feature = "table"))]
+    let sampler = sampler.with_table(&INT8_TABLE).map_err(|e| e.as_str())?;
+    #[cfg(feature = "int8")]
+    let mut sampler = sampler;
 
     let mut line = Line {
         buf: [0; 128],

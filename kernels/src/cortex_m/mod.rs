@@ -15,7 +15,8 @@
 //! The int8 matrix-vector product has a kernel per core family: `int8` with the DSP extension
 //! (ARMv7E-M: `sxtb16`, `smlad`), `int8_mla` for Thumb-2 cores that may lack it (ARMv8-M
 //! Mainline, e.g. the Cortex-M33: `ldrsb`, `mla`) and `int8_thumb1` for ARMv6-M (Cortex-M0/M0+,
-//! no FPU: only that kernel is compiled there; the f32 kernels run the reference).
+//! no FPU: only that kernel and `requantize_thumb1`, the int8 tanh's requantization, are
+//! compiled there; the f32 kernels run the reference).
 
 #[cfg(charmlp_arm_fpu)]
 mod add;
@@ -27,6 +28,8 @@ mod int8_mla;
 mod int8_thumb1;
 #[cfg(charmlp_arm_fpu)]
 mod linear;
+#[cfg(all(charmlp_armv6m, not(charmlp_arm_fpu), target_endian = "little"))]
+mod requantize_thumb1;
 #[cfg(charmlp_arm_fpu)]
 mod softmax;
 #[cfg(charmlp_arm_fpu)]
@@ -43,6 +46,8 @@ pub(crate) use int8_mla::{NAME as INT8_KERNEL, matvec_i8};
 pub(crate) use int8_thumb1::{NAME as INT8_KERNEL, matvec_i8};
 #[cfg(charmlp_arm_fpu)]
 pub(crate) use linear::nn;
+#[cfg(all(charmlp_armv6m, not(charmlp_arm_fpu), target_endian = "little"))]
+pub(crate) use requantize_thumb1::requantize_lut_i8;
 #[cfg(charmlp_arm_fpu)]
 pub(crate) use softmax::softmax_unnormalized;
 #[cfg(charmlp_arm_fpu)]
