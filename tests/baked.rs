@@ -169,3 +169,10 @@ fn the_compile_time_int8_table_is_the_runtime_one_and_samples_the_same_names() {
         }
     }
 }
+
+#[test]
+#[should_panic(expected = "an int8 table holds B·V·H values")]
+fn an_int8_table_of_another_length_is_refused() {
+    // In a `static` initializer this panic is a compile error; at run time, a panic.
+    let _ = INT8.table::<16>();
+}

@@ -571,9 +571,10 @@ impl Kernels {
     /// (`wt` is `n × k`, `k = x.len()`, `n = acc.len()`). Exact: every path gives
     /// [`scalar::matvec_i8`]'s bits (AVX2 `vpmaddwd` on x86_64; AVX-512 VNNI `vpdpbusd` on the
     /// AVX-512 path where the CPU has it, else the AVX2 kernel; on the Cortex-M path
-    /// `sxtb16`/`smlad` for ARMv7E-M, `ldrsb`/`mla` for ARMv8-M Mainline, whose DSP extension is
-    /// optional, Thumb-1 `ldrsb`/`muls` for ARMv6-M). [`Kernels::int8_kernel`] names the one
-    /// that runs.
+    /// `sxtb16`/`smlad` for ARMv7E-M and for ARMv8-M Mainline built for a core with the DSP
+    /// extension (`-C target-cpu=cortex-m33`, …: see `build.rs`), `ldrsb`/`mla` for ARMv8-M
+    /// Mainline otherwise, Thumb-1 `ldrsb`/`muls` for ARMv6-M). [`Kernels::int8_kernel`] names
+    /// the one that runs.
     ///
     /// # Errors
     /// [`KernelError::Shape`] unless `wt` has `n·k` values; nothing is written then.
@@ -595,7 +596,7 @@ impl Kernels {
     /// The implementation [`Kernels::matvec_i8`] runs on this path and CPU, for reports:
     /// `reference`, `avx2 vpmaddwd`, `avx512-vnni vpdpbusd` (the AVX-512 path on a CPU with
     /// VNNI; without it, the AVX2 kernel), `cortex-m dsp smlad`, `cortex-m mla` (ARMv8-M
-    /// Mainline, whose DSP extension is optional), `cortex-m thumb-1` (ARMv6-M).
+    /// Mainline not built for a core with DSP), `cortex-m thumb-1` (ARMv6-M).
     pub fn int8_kernel(self) -> &'static str {
         match self.path {
             #[cfg(target_arch = "x86_64")]

@@ -1,5 +1,6 @@
-//! int8 matrix-vector product for Thumb-2 cores without the DSP extension (a Cortex-M33 built
-//! without it; the `thumbv8m.main` targets do not promise DSP): `ldrsb` and `mla`, three rows
+//! int8 matrix-vector product for Thumb-2 cores without the DSP extension (the `thumbv8m.main`
+//! targets do not promise it; a build for a core that has it, `-C target-cpu=cortex-m33`, gets
+//! the DSP kernel instead, see `build.rs`): `ldrsb` and `mla`, three rows
 //! per pass so each `x[i]` is loaded once for the three — 7 instructions per 3 multiply-adds
 //! plus the loop, against about 5 per multiply-add for the compiled reference. `mla` keeps the
 //! low 32 bits, so the sums wrap like [`crate::scalar::matvec_i8`]'s and are its bits. Rows go
