@@ -14,9 +14,9 @@
 //!
 //! The int8 matrix-vector product has a kernel per core family: `int8` with the DSP extension
 //! (ARMv7E-M, and ARMv8-M Mainline built for a core that has it: `sxtb16`, `smlad`), `int8_mla`
-//! for Thumb-2 cores that may lack it (ARMv8-M Mainline otherwise: `ldrsb`, `mla`) and `int8_thumb1` for ARMv6-M (Cortex-M0/M0+,
-//! no FPU: only that kernel and `requantize_thumb1`, the int8 tanh's requantization, are
-//! compiled there; the f32 kernels run the reference).
+//! for Thumb-2 cores that may lack it (ARMv8-M Mainline otherwise: `ldrsb`, `mla`) and
+//! `int8_thumb1` for ARMv6-M (Cortex-M0/M0+, no FPU: only that kernel and `requantize_thumb1`,
+//! the int8 tanh's requantization, are compiled there; the f32 kernels run the reference).
 
 #[cfg(charmlp_arm_fpu)]
 mod add;
