@@ -770,31 +770,31 @@ pub fn sample_many(
 /// common prefixes) needs no forward pass — the same bits as computing it. Dense, indexed by the
 /// context read as a number in base `V`, and only when all `V^B` contexts fit in
 /// [`ContextMemo::MAX_BYTES`] (2.2 MB for the canonical model); allocated zeroed, so the pages
-/// of contexts never seen are never touched.
+/// of contexts never seen are never touched. A stored sum is never 0 (the largest logit's
+/// weight is `e⁰ = 1`, or `2¹⁵` in Q15, and the top-k mask keeps it; a NaN sum is not 0
+/// either), so a sum of 0 marks a context not stored yet.
 #[cfg(feature = "std")]
 pub(crate) struct ContextMemo<T> {
     v: usize,
     width: usize,
     weights: std::vec::Vec<T>,
     sums: std::vec::Vec<T>,
-    have: std::vec::Vec<bool>,
 }
 
 #[cfg(feature = "std")]
-impl<T: Copy + Default> ContextMemo<T> {
-    /// The largest memo, in bytes: the weights, sum and flag of every context.
+impl<T: Copy + Default + PartialEq> ContextMemo<T> {
+    /// The largest memo, in bytes: the weights and sum of every context.
     pub(crate) const MAX_BYTES: usize = 16 << 20;
 
     /// A memo for `V^b` contexts of `width` weights each, or `None` if it would not fit.
     pub(crate) fn new(v: usize, b: usize, width: usize) -> Option<Self> {
         let n = v.checked_pow(u32::try_from(b).ok()?)?;
-        let bytes = n.checked_mul(size_of::<T>() * (width + 1) + 1)?;
+        let bytes = n.checked_mul(size_of::<T>() * (width + 1))?;
         (bytes <= Self::MAX_BYTES).then(|| ContextMemo {
             v,
             width,
             weights: std::vec![T::default(); n * width],
             sums: std::vec![T::default(); n],
-            have: std::vec![false; n],
         })
     }
 
@@ -805,19 +805,18 @@ impl<T: Copy + Default> ContextMemo<T> {
 
     /// The weights and sum stored for context `k`, if any.
     pub(crate) fn get(&self, k: usize) -> Option<(&[T], T)> {
-        self.have[k].then(|| {
-            (
-                &self.weights[k * self.width..(k + 1) * self.width],
-                self.sums[k],
-            )
-        })
+        let sum = self.sums[k];
+        (sum != T::default()).then(|| (&self.weights[k * self.width..(k + 1) * self.width], sum))
     }
 
-    /// Stores context `k`'s weights (`width` of them) and sum.
+    /// Stores context `k`'s weights (`width` of them) and sum (never 0, see the type).
     pub(crate) fn store(&mut self, k: usize, w: &[T], sum: T) {
+        debug_assert!(
+            sum != T::default(),
+            "a draw's weights sum to at least the largest, 1"
+        );
         self.weights[k * self.width..(k + 1) * self.width].copy_from_slice(w);
         self.sums[k] = sum;
-        self.have[k] = true;
     }
 }
 

@@ -95,7 +95,7 @@ impl<const V: usize, const B: usize, const E: usize, const IN: usize, const H: u
     /// second. The canonical model's 162 000 compile as they are; a bigger table can trip
     /// rustc's `long_running_const_eval` lint ("constant evaluation is taking a long time"),
     /// and `#[allow(long_running_const_eval)]` on the `static` lets it finish (a `B = 8, E = 24,
-    /// H = 512` model's 2.65 million needed it and took 14 s).
+    /// H = 512` model's 2.65 million needed it and took 15 s).
     ///
     /// # Panics
     /// Unless `N` is [`BakedInt8::TABLE_LEN`] (a compile error in a `static` initializer).

@@ -155,22 +155,10 @@ pub fn compute_table(m: &QuantView<'_>, table: &mut [i32]) -> Result<(), SampleE
     let s = m.shape();
     Shape::check_len("int8 table (B·V·H)", table_len(s), table.len())
         .map_err(SampleError::Shape)?;
-    let (v, e, h, inp) = (s.vocab(), s.emb(), s.hidden(), s.input());
-    let w1t = m.w1t();
-    let [b1, ..] = m.int32_fields();
+    let (v, h) = (s.vocab(), s.hidden());
     for (pc, out) in table.chunks_exact_mut(h).enumerate() {
-        let (pos, c) = (pc / v, pc % v);
-        let row = m.c_row(c);
         for (j, t) in out.iter_mut().enumerate() {
-            let w = &w1t[j * inp + pos * e..j * inp + (pos + 1) * e];
-            let bias = if pos == 0 {
-                i32::from_le_bytes([b1[4 * j], b1[4 * j + 1], b1[4 * j + 2], b1[4 * j + 3]])
-            } else {
-                0
-            };
-            *t = row.iter().zip(w).fold(bias, |a, (&x, &y)| {
-                a.wrapping_add(i32::from(x) * i32::from(y))
-            });
+            *t = table_entry(m, pc / v, pc % v, j);
         }
     }
     Ok(())
@@ -188,40 +176,36 @@ pub const fn table_array<const N: usize>(m: &QuantView<'_>) -> [i32; N] {
     if N != table_len(s) {
         panic!("an int8 table holds B·V·H values (table_len): the array has another length");
     }
-    let (v, e, h, inp) = (s.vocab(), s.emb(), s.hidden(), s.input());
-    let (l, b) = (m.layout(), m.bytes());
+    let (v, h) = (s.vocab(), s.hidden());
     let mut t = [0i32; N];
     let mut at = 0;
-    let mut pos = 0;
-    while pos < s.block() {
-        let mut c = 0;
-        while c < v {
-            let row = l.c + c * e;
-            let mut j = 0;
-            while j < h {
-                // In i64 (no overflow: at most 2³¹ + E·2¹⁴), then truncated: the wrapping
-                // int32 sum of `compute_table`.
-                let mut acc = if pos == 0 {
-                    let q = l.b1 + 4 * j;
-                    i32::from_le_bytes([b[q], b[q + 1], b[q + 2], b[q + 3]]) as i64
-                } else {
-                    0
-                };
-                let w = l.w1t + j * inp + pos * e;
-                let mut i = 0;
-                while i < e {
-                    acc += (b[row + i] as i8 as i64) * (b[w + i] as i8 as i64);
-                    i += 1;
-                }
-                t[at] = acc as i32;
-                at += 1;
-                j += 1;
-            }
-            c += 1;
-        }
-        pos += 1;
+    while at < N {
+        t[at] = table_entry(m, at / (v * h), at / h % v, at % h);
+        at += 1;
     }
     t
+}
+
+/// The table's entry `T[pos][c][j] = [pos = 0]·b1_j + Σ_e C[c][e]·W1ᵀ[j][pos·E + e]`, the one
+/// definition behind [`compute_table`] and [`table_array`] (a `const fn`, from the file's bytes):
+/// summed in i64 (no overflow: at most 2³¹ + E·2¹⁴), then truncated — the wrapping int32 sum.
+const fn table_entry(m: &QuantView<'_>, pos: usize, c: usize, j: usize) -> i32 {
+    let s = m.shape();
+    let (e, inp) = (s.emb(), s.input());
+    let (l, b) = (m.layout(), m.bytes());
+    let mut acc = if pos == 0 {
+        let q = l.b1 + 4 * j;
+        i32::from_le_bytes([b[q], b[q + 1], b[q + 2], b[q + 3]]) as i64
+    } else {
+        0
+    };
+    let (row, w) = (l.c + c * e, l.w1t + j * inp + pos * e);
+    let mut i = 0;
+    while i < e {
+        acc += (b[row + i] as i8 as i64) * (b[w + i] as i8 as i64);
+        i += 1;
+    }
+    acc as i32
 }
 
 /// [`logits`], with layer 1's sums from a [`compute_table`] table when one is given (the same

@@ -343,6 +343,7 @@ pub(crate) unsafe fn cross_entropy<S: Simd>(
     };
     // A block of rows at a time (`exp_block`): their exponentials into `dlogits` and their sums,
     // then each row's loss (in row order) and gradient.
+    let im = S::splat(inv_m);
     let mut i0 = 0;
     while i0 < m {
         let (nb, maxes, sums) = exp_block::<S>((i0, m, v), logits, 1.0, g);
@@ -357,7 +358,7 @@ pub(crate) unsafe fn cross_entropy<S: Simd>(
             let out = &mut g[i * v..(i + 1) * v];
             let et = out[t];
             let op = out.as_mut_ptr();
-            let (s, im) = (S::splat(sum), S::splat(inv_m));
+            let s = S::splat(sum);
             let mut j = 0;
             while j < v {
                 let mk = S::mask((v - j).min(S::LANES));
